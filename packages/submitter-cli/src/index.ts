@@ -1,0 +1,1 @@
+export { createProgram, run, type CliIo } from './cli';
