@@ -23,7 +23,9 @@ module.exports = {
         'ts-jest',
         {
           tsconfig:
-            name === 'web' ? '<rootDir>/packages/web/tsconfig.json' : '<rootDir>/tsconfig.test.json',
+            name === 'web'
+              ? '<rootDir>/packages/web/tsconfig.json'
+              : '<rootDir>/tsconfig.test.json',
         },
       ],
     },

@@ -5,7 +5,11 @@ const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
 const jestBin = require.resolve('jest/bin/jest');
-const nodeOptions = [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning']
+const nodeOptions = [
+  process.env.NODE_OPTIONS,
+  '--experimental-vm-modules',
+  '--no-warnings=ExperimentalWarning',
+]
   .filter(Boolean)
   .join(' ');
 const result = spawnSync(process.execPath, [jestBin, ...process.argv.slice(2)], {

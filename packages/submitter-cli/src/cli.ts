@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 
 /** Where the CLI writes; tests pass their own to capture output. */
@@ -13,7 +15,9 @@ const defaultIo: CliIo = {
 
 /** Builds the `farm` command tree. */
 export function createProgram(io: CliIo = defaultIo): Command {
-  const { version } = require('../package.json') as { version: string };
+  const { version } = JSON.parse(
+    readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'),
+  ) as { version: string };
   const program = new Command('farm')
     .description('Submit, follow and control jobs on a Farm manager')
     .version(version, '-V, --version', 'print the version of farm')

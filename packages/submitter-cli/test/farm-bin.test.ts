@@ -1,12 +1,17 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const bin = path.join(__dirname, '..', 'bin', 'farm.js');
-const { version } = require('../package.json') as { version: string };
+const { version } = JSON.parse(
+  readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'),
+) as { version: string };
 
 describe('the farm binary', () => {
   it('prints its version', () => {
-    expect(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim()).toBe(version);
+    expect(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim()).toBe(
+      version,
+    );
   });
 
   it('explains itself with --help', () => {

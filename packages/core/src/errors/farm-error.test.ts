@@ -1,5 +1,12 @@
 import vm from 'node:vm';
-import { ERROR_CODE_HTTP_STATUS, ERROR_CODES, FarmError, isFarmError, toFarmError, validationError } from '.';
+import {
+  ERROR_CODE_HTTP_STATUS,
+  ERROR_CODES,
+  FarmError,
+  isFarmError,
+  toFarmError,
+  validationError,
+} from '.';
 
 describe('FarmError', () => {
   it('carries a stable code, a message and details, and serialises to the API error body', () => {
@@ -42,6 +49,7 @@ describe('FarmError', () => {
   });
 
   it('has an HTTP status for every code', () => {
-    for (const code of ERROR_CODES) expect(ERROR_CODE_HTTP_STATUS[code]).toBeGreaterThanOrEqual(400);
+    for (const code of ERROR_CODES)
+      expect(ERROR_CODE_HTTP_STATUS[code]).toBeGreaterThanOrEqual(400);
   });
 });
