@@ -10,3 +10,5 @@
  * - Variable: a named value per platform and audience, such as `{blender}` or `{render}`.
  */
 export * from './errors';
+export * from './status';
+export * from './variables';
