@@ -1,1 +1,3 @@
-export const PACKAGE_NAME = '@farm/worker';
+export * from './commands';
+export * from './process';
+export * from './logs';

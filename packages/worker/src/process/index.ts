@@ -1,0 +1,4 @@
+export * from './line-splitter';
+export * from './quote-command-line';
+export * from './run-process';
+export * from './process-group';
