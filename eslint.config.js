@@ -40,7 +40,7 @@ module.exports = tseslint.config(
     },
   },
   {
-    files: ['packages/core/job-types/**/*.js'],
+    files: ['packages/core/job-types/**/*.js', 'packages/core/src/job-types/fixtures/**/*.js'],
     languageOptions: {
       sourceType: 'script',
       globals: {
@@ -53,7 +53,7 @@ module.exports = tseslint.config(
         alert: 'readonly',
         path: 'readonly',
         process: 'readonly',
-        JOB_TYPE: 'writable',
+        require: 'readonly',
       },
     },
     rules: { 'no-unused-vars': ['error', { varsIgnorePattern: '^(JOB_TYPE|compileJob)$' }] },

@@ -12,3 +12,7 @@
 export * from './errors';
 export * from './status';
 export * from './variables';
+export * from './api';
+export * from './commands';
+export * from './job-types';
+export * from './discovery';

@@ -103,7 +103,7 @@ describe('resolveVariables', () => {
   });
 
   it('keeps the defaults unless configured, and replaces them whole when configured', () => {
-    expect(resolveVariables(undefined).names).toEqual(['blender', 'blenderArgs']);
+    expect(resolveVariables(undefined).names).toEqual(['blender', 'blenderArgs', 'ffmpeg']);
     const custom = resolveVariables({
       blender: { values: [{ platform: 'linux', value: '/opt/blender/blender' }] },
     });

@@ -42,6 +42,13 @@ export const DEFAULT_VARIABLES: Readonly<VariablesConfig> = deepFreeze({
     ],
   },
   blenderArgs: { values: [{ platform: 'all', value: '-b -y' }] },
+  ffmpeg: {
+    values: [
+      { platform: 'linux', value: 'ffmpeg' },
+      { platform: 'darwin', value: 'ffmpeg' },
+      { platform: 'windows', value: 'ffmpeg.exe' },
+    ],
+  },
 });
 
 function deepFreeze<T>(value: T): T {

@@ -1,0 +1,3 @@
+export * from './command-types';
+export * from './command-schemas';
+export * from './validate-command';

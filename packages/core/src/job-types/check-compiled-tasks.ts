@@ -1,0 +1,192 @@
+import { validateCommand, type Command } from '../commands';
+import type { ValidationIssue } from '../errors';
+import type { CompiledTask } from './job-type-types';
+
+const STRING_LIST_PARAMETERS = ['args', 'argsBefore'];
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// Flamenco scripts put numbers in argument lists (`'-r', settings.fps`) and its worker prints
+// them; we do the same once here so workers only ever see strings.
+function normaliseParameters(parameters: unknown): unknown {
+  if (!isObject(parameters)) return parameters;
+  for (const key of STRING_LIST_PARAMETERS) {
+    const list = parameters[key];
+    if (Array.isArray(list)) {
+      parameters[key] = list.map((item: unknown) =>
+        (typeof item === 'number' && Number.isFinite(item)) || typeof item === 'boolean'
+          ? String(item)
+          : item,
+      );
+    }
+  }
+  return parameters;
+}
+
+function findCycle(dependsOn: readonly number[][], remaining: ReadonlySet<number>): number[] {
+  // Every task left after the topological sort waits for another left-over task, so following
+  // such waits must come back to a task already visited.
+  const start = remaining.values().next().value as number;
+  const seenAt = new Map<number, number>();
+  const walk: number[] = [];
+  let current = start;
+  while (!seenAt.has(current)) {
+    seenAt.set(current, walk.length);
+    walk.push(current);
+    current = dependsOn[current]!.find((d) => remaining.has(d))!;
+  }
+  return [...walk.slice(seenAt.get(current)), current];
+}
+
+/** The tasks of a script's result after checking, or every problem found. */
+export interface TaskCheck {
+  tasks: CompiledTask[];
+  issues: ValidationIssue[];
+  warnings: string[];
+}
+
+function readDependencies(
+  raw: unknown,
+  taskCount: number,
+  issues: ValidationIssue[],
+): Map<number, number[]> {
+  const byTask = new Map<number, number[]>();
+  if (!Array.isArray(raw)) return byTask;
+  for (const entry of raw as unknown[]) {
+    if (!Array.isArray(entry) || !Number.isInteger(entry[0]) || !Array.isArray(entry[1])) continue;
+    const index = entry[0] as number;
+    // A Set: a final task may wait for 100,000 render tasks.
+    const dependsOn = new Set<number>();
+    for (const dependency of entry[1] as unknown[]) {
+      if (
+        typeof dependency === 'number' &&
+        Number.isInteger(dependency) &&
+        dependency >= 0 &&
+        dependency < taskCount
+      ) {
+        dependsOn.add(dependency);
+      } else {
+        const missing = isObject(dependency) ? String(dependency.missing) : String(dependency);
+        issues.push({
+          path: `tasks[${index}].dependsOn`,
+          message: `depends on task "${missing}", which was never added to this job (job.addTask)`,
+        });
+      }
+    }
+    byTask.set(index, [...dependsOn]);
+  }
+  return byTask;
+}
+
+function readCommand(rawCommand: unknown, at: string, issues: ValidationIssue[]): Command {
+  const command = isObject(rawCommand) ? rawCommand : {};
+  normaliseParameters(command.parameters);
+  for (const issue of validateCommand(rawCommand)) {
+    issues.push({ path: `${at}${issue.path ? `.${issue.path}` : ''}`, message: issue.message });
+  }
+  const result: Command = {
+    name: command.name as string,
+    parameters: command.parameters as Record<string, unknown>,
+  };
+  if (typeof command.steps === 'number') result.steps = command.steps;
+  return result;
+}
+
+function readTags(raw: unknown, at: string, issues: ValidationIssue[]): string[] {
+  const tags: string[] = [];
+  if (raw === undefined) return tags;
+  if (!Array.isArray(raw)) {
+    issues.push({ path: `${at}.tags`, message: 'must be a list of strings' });
+    return tags;
+  }
+  (raw as unknown[]).forEach((tag, t) => {
+    if (typeof tag !== 'string' || tag.trim() === '') {
+      issues.push({ path: `${at}.tags[${t}]`, message: 'must be a non-empty string' });
+    } else if (!tags.includes(tag.trim())) {
+      tags.push(tag.trim());
+    }
+  });
+  return tags;
+}
+
+/**
+ * Checks the tasks a script produced: names and types, priorities, tags, every command against
+ * its schema, dependencies on tasks of the same job, and no dependency cycles.
+ */
+export function checkCompiledTasks(raw: unknown, rawDependencies?: unknown): TaskCheck {
+  const issues: ValidationIssue[] = [];
+  const warnings: string[] = [];
+  if (!Array.isArray(raw) || raw.length === 0) {
+    issues.push({
+      path: 'tasks',
+      message: 'the job type produced no tasks; call job.addTask(task)',
+    });
+    return { tasks: [], issues, warnings };
+  }
+  const dependencies = readDependencies(rawDependencies, raw.length, issues);
+  const tasks: CompiledTask[] = (raw as unknown[]).map((rawTask, index) => {
+    const at = `tasks[${index}]`;
+    const task = isObject(rawTask) ? rawTask : {};
+    const name = typeof task.name === 'string' ? task.name.trim() : '';
+    if (name === '') issues.push({ path: `${at}.name`, message: 'must be a non-empty string' });
+    const type = typeof task.type === 'string' ? task.type.trim() : '';
+    if (type === '') issues.push({ path: `${at}.type`, message: 'must be a non-empty task type' });
+    // Scripts only send a priority that differs from the default.
+    const priority = task.priority === undefined ? 50 : task.priority;
+    if (!(Number.isInteger(priority) && (priority as number) >= 0 && (priority as number) <= 100)) {
+      issues.push({ path: `${at}.priority`, message: 'must be a whole number from 0 to 100' });
+    }
+    const rawCommands = Array.isArray(task.commands) ? (task.commands as unknown[]) : [];
+    const commands = rawCommands.map((command, c) =>
+      readCommand(command, `${at}.commands[${c}]`, issues),
+    );
+    if (commands.length === 0) warnings.push(`task "${name}" (index ${index}) has no commands`);
+    const compiled: CompiledTask = {
+      index,
+      name,
+      type,
+      priority: priority as number,
+      tags: readTags(task.tags, at, issues),
+      commands,
+      dependsOn: dependencies.get(index) ?? [],
+    };
+    let steps: number | undefined;
+    for (const command of commands) {
+      if (command.steps !== undefined) steps = (steps ?? 0) + command.steps;
+    }
+    if (steps !== undefined) compiled.steps = steps;
+    return compiled;
+  });
+  issues.push(...checkCycles(tasks));
+  return { tasks, issues, warnings };
+}
+
+function checkCycles(tasks: readonly CompiledTask[]): ValidationIssue[] {
+  if (tasks.every((task) => task.dependsOn.length === 0)) return [];
+  const waiting = tasks.map((task) => task.dependsOn.length);
+  const dependents: number[][] = tasks.map(() => []);
+  tasks.forEach((task) => task.dependsOn.forEach((d) => dependents[d]!.push(task.index)));
+  const ready = tasks.filter((task) => task.dependsOn.length === 0).map((task) => task.index);
+  let done = 0;
+  while (ready.length > 0) {
+    const next = ready.pop()!;
+    done++;
+    for (const dependent of dependents[next]!) {
+      if (--waiting[dependent]! === 0) ready.push(dependent);
+    }
+  }
+  if (done === tasks.length) return [];
+  const remaining = new Set(tasks.filter((_, i) => waiting[i]! > 0).map((task) => task.index));
+  const cycle = findCycle(
+    tasks.map((task) => task.dependsOn),
+    remaining,
+  );
+  const names = cycle.map((i) => `"${tasks[i]!.name}"`);
+  return [
+    {
+      path: `tasks[${cycle[0]}].dependsOn`,
+      message: `dependency cycle: ${names.join(' waits for ')}; no task of the cycle could ever start`,
+    },
+  ];
+}
