@@ -1,0 +1,276 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import chokidar from 'chokidar';
+import type { Logger } from 'winston';
+import {
+  createJobTypeRegistry,
+  resolveVariables,
+  type Platform,
+  type Readiness,
+  type VariablesConfig,
+} from '@farm/core';
+import { loadOrCreateRegistrationSecret, type ResolvedConfig } from './config';
+import { assertSchemaNotNewer, createDatabase, migrate, type FarmDatabase } from './db';
+import { advertiseManager, type ManagerAdvertisement } from './discovery/advertise-manager';
+import { createEventBus } from './events/event-bus';
+import { createApp } from './http/create-app';
+import type { OperationDefinition } from './http/define-operation';
+import { createWakeups } from './http/long-poll';
+import type { AuthenticateToken } from './http/principal';
+import { startServer } from './http/serve';
+import { startLocalWorker, type LocalWorker } from './local-worker';
+import { createLogger } from './logging';
+import { registerJobTypeRoutes } from './routes/job-types';
+import { registerJobRoutes } from './routes/jobs';
+import { registerMetaRoutes } from './routes/meta';
+import { registerTaskRoutes } from './routes/tasks';
+import { authenticateUserToken, ensureFirstAdmin, type FirstAdmin } from './services/auth';
+import type { ServiceContext } from './services/service-context';
+import { createTaskLogStore } from './storage/task-log-store';
+import { createWorkerSide } from './services/workers/create-worker-side';
+import { createLiveSocket } from './ws/live-socket';
+import { createWorkerSocket } from './ws/worker-socket';
+
+/** A running manager. */
+export interface RunningManager {
+  /** `http://host:port` as the manager listens. */
+  readonly url: string;
+  readonly port: number;
+  readonly config: Readonly<ResolvedConfig>;
+  readonly database: FarmDatabase;
+  /** The first-run admin, when this start created it (its token is shown once). */
+  readonly firstAdmin: FirstAdmin | null;
+  /** The secret workers register with. */
+  readonly registrationSecret: string;
+  /** Graceful stop: no new requests, long polls released, sockets closed, database closed. */
+  close(): Promise<void>;
+}
+
+export interface CreateManagerOptions {
+  logger?: Logger;
+  /** Where the web app's build is; found next to the web package by default. */
+  webDir?: string;
+}
+
+const EVENTS_CHANNEL = 'farm_events';
+const WORK_CHANNEL = 'farm_work';
+// The worker protocol carries log batches of up to 1 MiB inside a JSON body.
+const JSON_BODY_LIMIT_FLOOR_BYTES = 2 * 1024 * 1024;
+
+function managerVersion(): string {
+  const file = path.join(__dirname, '..', 'package.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+function findWebDir(): string | undefined {
+  try {
+    const dir = path.join(path.dirname(require.resolve('@farm/web/package.json')), 'dist');
+    return fs.existsSync(path.join(dir, 'index.html')) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function nodePlatform(): Platform {
+  if (process.platform === 'win32') return 'windows';
+  if (process.platform === 'darwin') return 'darwin';
+  return 'linux';
+}
+
+/**
+ * Starts a manager from a resolved config: opens and migrates the database, creates the first
+ * admin on an empty farm, loads job types (reloaded when the folder changes), wires services,
+ * HTTP, websockets and cross-replica events, listens, and optionally advertises itself on the LAN
+ * and runs a local worker.
+ */
+export async function createManager(
+  config: Readonly<ResolvedConfig>,
+  options: CreateManagerOptions = {},
+): Promise<RunningManager> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.mkdirSync(config.storageDir, { recursive: true });
+  fs.mkdirSync(config.jobTypesDir, { recursive: true });
+
+  const database = await createDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    log: {
+      debug: (message, meta) => logger.debug(message, meta),
+      info: (message, meta) => logger.info(message, meta),
+      warn: (message, meta) => logger.warn(message, meta),
+      error: (message, meta) => logger.error(message, meta),
+    },
+  });
+  const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
+  let closed = false;
+  const cleanUp = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    for (const cleanup of [...cleanups].reverse()) {
+      await Promise.resolve(cleanup()).catch((error: unknown) =>
+        logger.warn('error while stopping', { error: String(error) }),
+      );
+    }
+  };
+
+  try {
+    await assertSchemaNotNewer(database.db);
+    const migrated = await migrate(database.db);
+    if (migrated.applied.length > 0) {
+      logger.info('database migrated', { applied: migrated.applied, database: database.location });
+    }
+    const firstAdmin = await ensureFirstAdmin(database.db, config.dataDir);
+    const registration = loadOrCreateRegistrationSecret({
+      dataDir: config.dataDir,
+      configured: config.registrationSecret,
+    });
+
+    const jobTypes = createJobTypeRegistry({ folders: [config.jobTypesDir] });
+    for (const problem of jobTypes.problems()) {
+      logger.warn('job type not loaded', { ...problem });
+    }
+    const watcher = chokidar.watch(config.jobTypesDir, { ignoreInitial: true, depth: 0 });
+    watcher.on('all', () => {
+      const result = jobTypes.reload();
+      logger.info('job types reloaded', { changed: result.changed, removed: result.removed });
+      for (const problem of result.problems) logger.warn('job type not loaded', { ...problem });
+    });
+    cleanups.push(() => watcher.close());
+
+    const events = createEventBus({
+      publishRemote: (payload) => {
+        database.notify(EVENTS_CHANNEL, payload).catch((error: unknown) =>
+          logger.warn('could not send an event to other replicas', { error: String(error) }),
+        );
+      },
+      logger,
+    });
+    cleanups.push(() => events.close());
+    const unlistenEvents = await database.listen(EVENTS_CHANNEL, (payload) => {
+      void events.receiveRemote(payload);
+    });
+    cleanups.push(unlistenEvents);
+
+    const wakeups = createWakeups();
+    const unlistenWork = await database.listen(WORK_CHANNEL, () => wakeups.wakeAll());
+    cleanups.push(unlistenWork);
+
+    let authenticateWorker: AuthenticateToken = () => Promise.resolve(null);
+    const authenticateToken: AuthenticateToken = async (token) =>
+      (await authenticateUserToken(database.db, token)) ?? (await authenticateWorker(token));
+
+    // The worker socket exists before the services so they can push to workers.
+    let onWorkerDisconnected: (workerId: string) => void = () => undefined;
+    let workerHandlersRef: ReturnType<typeof createWorkerSide>['handlers'] | undefined;
+    const workerSocket = createWorkerSocket({
+      logger,
+      authenticateToken,
+      workerHandlers: new Proxy({} as ReturnType<typeof createWorkerSide>['handlers'], {
+        get: (_target, key) => workerHandlersRef?.[key as keyof typeof workerHandlersRef],
+      }),
+      onWorkerDisconnected: (workerId) => onWorkerDisconnected(workerId),
+    });
+
+    const ctx: ServiceContext = {
+      db: database.db,
+      config,
+      jobTypes,
+      // Core validates the variables section and lists every problem in it.
+      variables: resolveVariables(config.variables as VariablesConfig),
+      platform: nodePlatform(),
+      logs: createTaskLogStore({ dir: config.storageDir }),
+      publish: (event) => events.publish(event),
+      wakeWorkers: () => {
+        wakeups.wakeAll();
+        for (const workerId of workerSocket.connectedWorkerIds()) {
+          workerSocket.pushToWorker(workerId, { type: 'work-available' });
+        }
+        database.notify(WORK_CHANNEL, '').catch(() => undefined);
+      },
+      stopTasks: (taskIds, reason) => workerSide.stopTasks(taskIds, reason),
+      logger,
+    };
+    cleanups.push(() => ctx.logs.close?.());
+
+    const workerSide = createWorkerSide(ctx, {
+      registrationSecret: registration.secret,
+      wakeups,
+      pushToWorker: (workerId, message) => workerSocket.pushToWorker(workerId, message),
+    });
+    workerHandlersRef = workerSide.handlers;
+    authenticateWorker = workerSide.authenticateWorkerToken;
+    onWorkerDisconnected = workerSide.onWorkerDisconnected;
+
+    const operations: OperationDefinition[] = [];
+    registerMetaRoutes(operations, ctx);
+    registerJobTypeRoutes(operations, ctx);
+    registerJobRoutes(operations, ctx);
+    registerTaskRoutes(operations, ctx);
+    workerSide.registerRoutes(operations);
+
+    const liveSocket = createLiveSocket({ logger, authenticateToken, events });
+    const app = createApp({
+      logger,
+      authenticateToken,
+      readiness: async (): Promise<Readiness> => {
+        try {
+          await sql`select 1`.execute(database.db);
+          return { ready: true, checks: { database: { ok: true } } };
+        } catch (error) {
+          return { ready: false, checks: { database: { ok: false, message: String(error) } } };
+        }
+      },
+      version: { name: 'farm-manager', version: managerVersion() },
+      workerHandlers: workerSide.handlers,
+      operations,
+      webDir: options.webDir ?? findWebDir(),
+      jsonBodyLimitBytes: Math.max(config.bodyLimitBytes, JSON_BODY_LIMIT_FLOOR_BYTES),
+    });
+
+    const server = await startServer(app, {
+      port: config.port,
+      host: config.host,
+      attach: [(s) => workerSocket.attach(s), (s) => liveSocket.attach(s)],
+      releaseLongPolls: () => wakeups.releaseAll(),
+    });
+    cleanups.push(() => server.close());
+
+    let advertisement: ManagerAdvertisement | null = null;
+    if (config.discovery) {
+      advertisement = advertiseManager({
+        name: `Farm manager on ${os.hostname()}`,
+        port: server.port,
+        version: managerVersion(),
+      });
+      cleanups.push(() => advertisement?.stop());
+    }
+
+    const loopbackUrl = `http://127.0.0.1:${server.port}`;
+    let localWorker: LocalWorker | null = null;
+    if (config.localWorker) {
+      localWorker = startLocalWorker({
+        managerUrl: loopbackUrl,
+        registrationSecret: registration.secret,
+        dataDir: path.join(config.dataDir, 'local-worker'),
+        logger,
+      });
+      cleanups.push(() => localWorker?.stop());
+    }
+
+    return {
+      url: server.url,
+      port: server.port,
+      config,
+      database,
+      firstAdmin,
+      registrationSecret: registration.secret,
+      close: cleanUp,
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
