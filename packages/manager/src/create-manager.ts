@@ -89,7 +89,8 @@ export async function createManager(
   config: Readonly<ResolvedConfig>,
   options: CreateManagerOptions = {},
 ): Promise<RunningManager> {
-  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  const logger =
+    options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
   fs.mkdirSync(config.dataDir, { recursive: true });
   fs.mkdirSync(config.storageDir, { recursive: true });
   fs.mkdirSync(config.jobTypesDir, { recursive: true });
@@ -142,9 +143,11 @@ export async function createManager(
 
     const events = createEventBus({
       publishRemote: (payload) => {
-        database.notify(EVENTS_CHANNEL, payload).catch((error: unknown) =>
-          logger.warn('could not send an event to other replicas', { error: String(error) }),
-        );
+        database
+          .notify(EVENTS_CHANNEL, payload)
+          .catch((error: unknown) =>
+            logger.warn('could not send an event to other replicas', { error: String(error) }),
+          );
       },
       logger,
     });
@@ -164,12 +167,15 @@ export async function createManager(
 
     // The worker socket exists before the services so they can push to workers.
     let onWorkerDisconnected: (workerId: string) => void = () => undefined;
-    let workerHandlersRef: ReturnType<typeof createWorkerSide>['handlers'] | undefined;
+    const workerSideRef: { handlers?: ReturnType<typeof createWorkerSide>['handlers'] } = {};
     const workerSocket = createWorkerSocket({
       logger,
       authenticateToken,
       workerHandlers: new Proxy({} as ReturnType<typeof createWorkerSide>['handlers'], {
-        get: (_target, key) => workerHandlersRef?.[key as keyof typeof workerHandlersRef],
+        get: (_target, key) => {
+          const handlers = workerSideRef.handlers;
+          return handlers?.[key as keyof typeof handlers];
+        },
       }),
       onWorkerDisconnected: (workerId) => onWorkerDisconnected(workerId),
     });
@@ -200,7 +206,7 @@ export async function createManager(
       wakeups,
       pushToWorker: (workerId, message) => workerSocket.pushToWorker(workerId, message),
     });
-    workerHandlersRef = workerSide.handlers;
+    workerSideRef.handlers = workerSide.handlers;
     authenticateWorker = workerSide.authenticateWorkerToken;
     onWorkerDisconnected = workerSide.onWorkerDisconnected;
 

@@ -1,1 +1,2 @@
-export const PACKAGE_NAME = '@farm/manager';
+export { createManager, type CreateManagerOptions, type RunningManager } from './create-manager';
+export { resolveConfig, type ResolvedConfig, type ResolveConfigOptions } from './config';

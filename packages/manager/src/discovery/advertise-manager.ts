@@ -27,8 +27,9 @@ export function advertiseManager(options: {
   return {
     stop: () =>
       new Promise<void>((resolve) => {
-        service.stop?.(() => bonjour.destroy(() => resolve()));
-        if (!service.stop) bonjour.destroy(() => resolve());
+        const stopService = service.stop as ((done: () => void) => void) | undefined;
+        if (stopService) stopService.call(service, () => bonjour.destroy(() => resolve()));
+        else bonjour.destroy(() => resolve());
       }),
   };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveConfig } from '../../src/config';
+import { resolveConfig, type LogLevel } from '../../src/config';
 import { createManager, type RunningManager } from '../../src/create-manager';
 import { createLogger } from '../../src/logging';
 import { createTestDatabase, type TestBackend } from './test-database';
@@ -50,7 +50,7 @@ export async function startTestManager(
     env,
   });
   const logger = createLogger({
-    level: process.env.FARM_TEST_LOG_LEVEL ?? 'error',
+    level: (process.env.FARM_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'error',
     format: 'json',
   });
   const manager = await createManager(config, { logger });

@@ -47,10 +47,16 @@ describeEachDatabase(
       expect(await authenticateUserToken(db, 'farm_u_not-a-real-token')).toBeNull();
       expect(await authenticateUserToken(db, 'no-prefix')).toBeNull();
 
-      await db.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000) }).execute();
+      await db
+        .updateTable('api_tokens')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .execute();
       expect(await authenticateUserToken(db, first!.token)).toBeNull();
 
-      await db.updateTable('api_tokens').set({ expires_at: null, revoked_at: new Date() }).execute();
+      await db
+        .updateTable('api_tokens')
+        .set({ expires_at: null, revoked_at: new Date() })
+        .execute();
       expect(await authenticateUserToken(db, first!.token)).toBeNull();
 
       await db.updateTable('api_tokens').set({ revoked_at: null }).execute();
@@ -62,7 +68,10 @@ describeEachDatabase(
       const { db } = getDb();
       const first = await ensureFirstAdmin(db, dataDir);
       await authenticateUserToken(db, first!.token);
-      const row = await db.selectFrom('api_tokens').select('last_used_at').executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('api_tokens')
+        .select('last_used_at')
+        .executeTakeFirstOrThrow();
       expect(row.last_used_at).toBeInstanceOf(Date);
     });
   },

@@ -1,0 +1,47 @@
+import { defineOperation, respond, type OperationDefinition } from '../http/define-operation';
+import {
+  applyBulkJobAction,
+  applyJobAction,
+  getJob,
+  getJobBlocklist,
+  getJobsSummary,
+  getJobTasksCompact,
+  listJobs,
+  listJobTasks,
+  removeJobBlocklistEntries,
+  submitJob,
+} from '../services/jobs';
+import type { ServiceContext } from '../services/service-context';
+import type { OperationRegistry } from './operation-registry';
+
+/** The job operations: submit, list, summary, get, actions (one and bulk), tasks, blocklist. */
+export function registerJobRoutes(router: OperationRegistry, ctx: ServiceContext): void {
+  const definitions: OperationDefinition[] = [
+    defineOperation('submitJob', async ({ principal, body }) =>
+      respond(201, await submitJob(ctx, principal, body)),
+    ),
+    defineOperation('listJobs', ({ principal, query }) => listJobs(ctx, principal, query)),
+    defineOperation('getJobsSummary', ({ principal, query }) =>
+      getJobsSummary(ctx, principal, query),
+    ),
+    defineOperation('getJob', ({ principal, params }) => getJob(ctx, principal, params.jobId)),
+    defineOperation('applyJobAction', ({ principal, params, body }) =>
+      applyJobAction(ctx, principal, params.jobId, body),
+    ),
+    defineOperation('applyBulkJobAction', ({ principal, body }) =>
+      applyBulkJobAction(ctx, principal, body),
+    ),
+    defineOperation('listJobTasks', ({ params, query }) => listJobTasks(ctx, params.jobId, query)),
+    defineOperation('getJobTasksCompact', async ({ params }) =>
+      respond(200, await getJobTasksCompact(ctx, params.jobId), {
+        'Content-Type': 'application/json; charset=utf-8',
+      }),
+    ),
+    defineOperation('getJobBlocklist', ({ params }) => getJobBlocklist(ctx, params.jobId)),
+    defineOperation('removeJobBlocklistEntries', async ({ params, body }) => {
+      await removeJobBlocklistEntries(ctx, params.jobId, body.entries);
+      return respond(204);
+    }),
+  ];
+  router.push(...definitions);
+}

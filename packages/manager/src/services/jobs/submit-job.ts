@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import {
+  compileJob,
+  FarmError,
+  isFarmError,
+  replaceTwoWayVariables,
+  validationError,
+  type ApiSubmittedJob,
+  type CompiledJob,
+  type Job,
+  type JobType,
+} from '@farm/core';
+import { findProject, insertJob, toApiJob, toApiJobLite } from '../../db/queries/jobs';
+import { insertTaskDependencies, insertTasks, type TaskInsert } from '../../db/queries/tasks';
+import type { Principal } from '../../http/principal';
+import type { ServiceContext } from '../service-context';
+import { rollUpJob } from '../task-transitions';
+
+/** The project a job goes to when the submission names none. */
+export const DEFAULT_PROJECT_NAME = 'default';
+
+function lookUpJobType(ctx: ServiceContext, name: string): JobType {
+  try {
+    return ctx.jobTypes.get(name);
+  } catch (error) {
+    if (!isFarmError(error) || error.code !== 'not_found') throw error;
+    const known = ctx.jobTypes
+      .list()
+      .map((info) => info.name)
+      .sort();
+    throw validationError(`there is no job type "${name}"`, [
+      {
+        path: 'type',
+        message: `is not a known job type (known: ${known.length > 0 ? known.join(', ') : 'none'})`,
+      },
+    ]);
+  }
+}
+
+/** Tasks ready for `insertTasks`, plus the dependency edges as two parallel id lists. */
+export function prepareTasks(
+  compiled: CompiledJob,
+  initialStatus: 'queued' | 'paused',
+): { tasks: TaskInsert[]; dependencyTaskIds: string[]; dependsOnIds: string[] } {
+  const ids = compiled.tasks.map(() => randomUUID());
+  const dependencyTaskIds: string[] = [];
+  const dependsOnIds: string[] = [];
+  const tasks = compiled.tasks.map((task, position): TaskInsert => {
+    const id = ids[position]!;
+    const unique = [...new Set(task.dependsOn)];
+    for (const index of unique) {
+      dependencyTaskIds.push(id);
+      dependsOnIds.push(ids[index]!);
+    }
+    return {
+      id,
+      idx: task.index,
+      name: task.name,
+      type: task.type,
+      priority: task.priority,
+      tags: task.tags,
+      commands: task.commands,
+      unmetDependencies: unique.length,
+      steps: task.steps ?? null,
+      status: initialStatus,
+    };
+  });
+  return { tasks, dependencyTaskIds, dependsOnIds };
+}
+
+/**
+ * Submits a job: resolves its project, turns the submitter's paths into two-way variables,
+ * compiles it with its job type, and stores the job and all its tasks and dependencies in one
+ * transaction (in bulk). Publishes `job-updated` and wakes idle workers after the commit.
+ *
+ * @throws FarmError `validation_failed` (unknown job type at `type`, invalid settings listing
+ *   every problem), `not_found` (unknown project), `job_type_stale` (412), `compile_failed` (422).
+ */
+export async function submitJob(
+  ctx: ServiceContext,
+  principal: Principal | null,
+  submitted: ApiSubmittedJob,
+): Promise<Job> {
+  const projectName = submitted.project ?? DEFAULT_PROJECT_NAME;
+  const project = await findProject(ctx.db, projectName);
+  if (!project) {
+    throw new FarmError('not_found', `there is no project "${projectName}"`, {
+      details: { project: projectName },
+    });
+  }
+
+  const platform =
+    submitted.submitterPlatform === undefined || submitted.submitterPlatform === 'manager'
+      ? ctx.platform
+      : submitted.submitterPlatform;
+  const replaced = replaceTwoWayVariables(
+    { settings: submitted.settings ?? {}, metadata: submitted.metadata ?? {} },
+    ctx.variables,
+    { platform },
+  ).value;
+
+  const jobType = lookUpJobType(ctx, submitted.type);
+  const startedAt = performance.now();
+  const jobId = randomUUID();
+  const created = new Date();
+  const compiled = compileJob(
+    jobType,
+    {
+      name: submitted.name,
+      type: submitted.type,
+      ...(submitted.typeEtag !== undefined ? { typeEtag: submitted.typeEtag } : {}),
+      ...(submitted.priority !== undefined ? { priority: submitted.priority } : {}),
+      settings: replaced.settings,
+      metadata: replaced.metadata,
+    },
+    { jobId, created },
+  );
+
+  const compiledAt = performance.now();
+  const initialStatus = submitted.initialStatus ?? 'queued';
+  const { tasks, dependencyTaskIds, dependsOnIds } = prepareTasks(compiled, initialStatus);
+  const stepsTotal = compiled.tasks.reduce((sum, task) => sum + (task.steps ?? 0), 0);
+  const row = await ctx.db.transaction().execute(async (trx) => {
+    const job = await insertJob(trx, {
+      id: jobId,
+      name: compiled.name,
+      type: compiled.type,
+      type_etag: compiled.typeEtag,
+      priority: compiled.priority,
+      status: initialStatus,
+      activity:
+        initialStatus === 'paused' ? 'Submitted paused' : `Submitted with ${tasks.length} tasks`,
+      settings: JSON.stringify(compiled.settings),
+      metadata: JSON.stringify(compiled.metadata),
+      project_id: project.id,
+      submitter_id: principal?.kind === 'user' ? principal.userId : null,
+      required_tags: submitted.requiredTags ?? [],
+      max_workers: submitted.maxWorkers ?? null,
+      not_before: submitted.notBefore ?? null,
+      failure_threshold_percent:
+        submitted.failureThresholdPercent ?? ctx.config.failureThresholdPercent,
+      max_task_failures: ctx.config.maxTaskFailures,
+      blocklist_threshold: ctx.config.blocklistThreshold,
+      tasks_total: tasks.length,
+      tasks_queued: initialStatus === 'queued' ? tasks.length : 0,
+      tasks_paused: initialStatus === 'paused' ? tasks.length : 0,
+      steps_total: stepsTotal,
+      created_at: created,
+      updated_at: created,
+    });
+    await insertTasks(trx, jobId, tasks);
+    await insertTaskDependencies(trx, dependencyTaskIds, dependsOnIds);
+    // A job type may compile to no task at all; the roll-up completes such a job at once.
+    return tasks.length === 0 ? (await rollUpJob(trx, jobId)).job : job;
+  });
+
+  const job = toApiJob(
+    row,
+    { id: project.id, name: project.name },
+    principal?.kind === 'user' ? { id: principal.userId, name: principal.name } : null,
+  );
+  ctx.publish({ type: 'job-updated', job: toApiJobLite(job) });
+  if (initialStatus === 'queued') ctx.wakeWorkers();
+  ctx.logger.info('job submitted', {
+    jobId,
+    jobType: compiled.type,
+    tasks: tasks.length,
+    project: project.name,
+    compileMs: Math.round(compiledAt - startedAt),
+    storeMs: Math.round(performance.now() - compiledAt),
+  });
+  return job;
+}

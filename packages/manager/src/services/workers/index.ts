@@ -1,0 +1,13 @@
+export * from './worker-deps';
+export * from './worker-view';
+export * from './sleep-schedule';
+export * from './register-worker';
+export * from './worker-session';
+export * from './claim-work';
+export * from './update-task';
+export * from './hand-back-tasks';
+export * from './worker-admin';
+export * from './worker-operation-handlers';
+export { formatManagerLine } from '../../storage/task-log-store';
+export * from './task-output';
+export * from './create-worker-side';
