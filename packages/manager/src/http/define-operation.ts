@@ -10,6 +10,8 @@ export type HandlerInput<K extends OperationId> = OperationInput<K> & {
   rawBody?: Buffer;
   /** The request's media type (without parameters), when it had a body. */
   contentType?: string;
+  /** The request headers (lower-case names), for conditional requests such as If-None-Match. */
+  headers?: Readonly<Record<string, string | string[] | undefined>>;
 };
 
 /** Per-request context for logging and cancellation. */

@@ -176,6 +176,7 @@ export function createOperationRouter(
       const input = {
         ...checked.value,
         principal,
+        headers: req.headers,
         ...(rawBody ? { rawBody } : {}),
         ...(contentType ? { contentType } : {}),
       } as HandlerInput<OperationId>;

@@ -80,6 +80,19 @@ for (const backend of testBackends()) {
       expect(job.body.taskCounts.completed).toBe(4);
     });
 
+    it('answers 304 to a job-type request whose etag the client already has', async () => {
+      const first = await fetch(`${farm.url}/api/v1/job-types/echo-sleep-test`, {
+        headers: { Authorization: `Bearer ${farm.adminToken}` },
+      });
+      const etag = first.headers.get('etag');
+      expect(first.status).toBe(200);
+      expect(etag).toBeTruthy();
+      const again = await fetch(`${farm.url}/api/v1/job-types/echo-sleep-test`, {
+        headers: { Authorization: `Bearer ${farm.adminToken}`, 'If-None-Match': etag! },
+      });
+      expect(again.status).toBe(304);
+    });
+
     it('refuses a request without a credential and changes nothing', async () => {
       const refused = await api('POST', '/api/v1/jobs', null, {
         name: 'x',
