@@ -1,30 +1,211 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { AppContext, useLiveState, useServices, type AppServices } from './app-context';
+import { createApi } from './api/create-api';
+import { LoginForm } from './auth/login-form';
+import { loadToken, saveToken } from './auth/token-store';
+import { createLiveConnection, type SocketLike } from './live/live-connection';
+import { JobPage } from './pages/job-page';
+import { JobTypesPage } from './pages/job-types-page';
+import { JobsPage } from './pages/jobs-page';
+import { LastRenderedPage } from './pages/last-rendered-page';
+import { SubmitPage } from './pages/submit-page';
+import { TaskLogPage } from './pages/task-log-page';
+import { VariablesPage } from './pages/variables-page';
+import { WorkersPage } from './pages/workers-page';
+import { Link, matchPath, useLocation } from './routing/router';
+import { applyTheme, loadTheme, nextTheme, type ThemeChoice } from './theme/theme';
 
-interface VersionInfo {
-  name: string;
-  version: string;
+/** The app: a token form until signed in, then the header and the page of the current path. */
+export function App() {
+  const [token, setToken] = useState<string | null>(() => loadToken());
+  const [reason, setReason] = useState<string | undefined>(undefined);
+  const tokenRef = useRef(token);
+  tokenRef.current = token;
+
+  const [me, setMe] = useState<AppServices['me']>(null);
+  const base = useMemo(() => {
+    if (!token) return null;
+    const api = createApi({
+      getToken: () => tokenRef.current,
+      onUnauthenticated: () => {
+        saveToken(null);
+        setReason('The manager no longer accepts this token; sign in again.');
+        setToken(null);
+      },
+    });
+    const live = createLiveConnection({
+      url: () => {
+        const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+        return `${scheme}://${window.location.host}/api/v1/ws?token=${encodeURIComponent(tokenRef.current ?? '')}`;
+      },
+      createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+    });
+    return { api, live };
+  }, [token]);
+  useEffect(() => () => base?.live.close(), [base]);
+  useEffect(() => {
+    setMe(null);
+    if (!base) return;
+    // An older manager may not have /me yet; the app then simply offers every action.
+    base.api
+      .call('get', '/api/v1/me')
+      .then(setMe)
+      .catch(() => undefined);
+  }, [base]);
+  const services = useMemo<AppServices | null>(() => (base ? { ...base, me } : null), [base, me]);
+
+  if (!services) {
+    return (
+      <LoginForm
+        reason={reason}
+        onToken={(value) => {
+          saveToken(value);
+          setReason(undefined);
+          setToken(value);
+        }}
+      />
+    );
+  }
+  return (
+    <AppContext.Provider value={services}>
+      <Shell
+        onSignOut={() => {
+          saveToken(null);
+          setToken(null);
+        }}
+      />
+    </AppContext.Provider>
+  );
 }
 
-export function App() {
-  const [version, setVersion] = useState<VersionInfo | null>(null);
-  const [error, setError] = useState<string | null>(null);
+const NAV: Array<{ href: string; label: string; match: (path: string) => boolean }> = [
+  {
+    href: '/jobs',
+    label: 'Jobs',
+    match: (p) => p === '/' || p.startsWith('/jobs') || p.startsWith('/tasks'),
+  },
+  { href: '/workers', label: 'Workers', match: (p) => p.startsWith('/workers') },
+  { href: '/last-rendered', label: 'Last rendered', match: (p) => p.startsWith('/last-rendered') },
+  { href: '/submit', label: 'Submit', match: (p) => p.startsWith('/submit') },
+  {
+    href: '/job-types',
+    label: 'Job types',
+    match: (p) => p.startsWith('/job-types') || p.startsWith('/variables'),
+  },
+];
+
+function Shell(props: { onSignOut(): void }) {
+  const { path } = useLocation();
+  const [theme, setTheme] = useState<ThemeChoice>(() => loadTheme());
+  const live = useLiveState();
+  const { me } = useServices();
+  useEffect(() => applyTheme(theme), [theme]);
 
   useEffect(() => {
-    fetch('/api/v1/version')
-      .then((response) => response.json() as Promise<VersionInfo>)
-      .then(setVersion)
-      .catch((e: unknown) => setError(String(e)));
+    function onKey(event: KeyboardEvent) {
+      const target = event.target as HTMLElement | null;
+      const typing =
+        target &&
+        (target.tagName === 'INPUT' ||
+          target.tagName === 'TEXTAREA' ||
+          target.tagName === 'SELECT' ||
+          target.isContentEditable);
+      if (event.key === '/' && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        const filter = document.querySelector<HTMLInputElement>('[data-filter]');
+        if (filter) {
+          event.preventDefault();
+          filter.focus();
+          filter.select();
+        }
+      } else if (event.key === 'Escape' && target?.hasAttribute('data-filter')) {
+        target.blur();
+      }
+    }
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
   }, []);
 
+  const liveLabel =
+    live === 'open' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Offline, retrying';
   return (
-    <main>
-      <h1>Farm</h1>
-      {version && (
-        <p>
-          {version.name} {version.version}
-        </p>
-      )}
-      {error && <p role="alert">Cannot reach the manager: {error}</p>}
-    </main>
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="header">
+        <Link href="/jobs" className="brand">
+          Farm
+        </Link>
+        <nav aria-label="Main">
+          {NAV.map((item) => (
+            <Link
+              key={item.href}
+              href={item.href}
+              className={`nav-link${item.match(path) ? ' nav-on' : ''}`}
+              aria-current={item.match(path) ? 'page' : undefined}
+            >
+              {item.label}
+            </Link>
+          ))}
+          <a className="nav-link" href="/api/docs" target="_blank" rel="noreferrer">
+            API docs
+          </a>
+        </nav>
+        <span className="spacer" />
+        <span
+          className={`live-state live-${live}`}
+          role="status"
+          title="Live updates from the manager"
+        >
+          <span aria-hidden="true">{live === 'open' ? '●' : '○'}</span> {liveLabel}
+        </span>
+        {me && (
+          <span className="muted" title={me.scopes.join(', ')}>
+            {me.name}
+          </span>
+        )}
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() => setTheme(nextTheme(theme))}
+          aria-label={`Theme: ${theme}. Change theme`}
+        >
+          Theme: {theme}
+        </button>
+        <button type="button" className="btn btn-small" onClick={() => props.onSignOut()}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" className="main">
+        <Routes path={path} />
+      </main>
+    </div>
+  );
+}
+
+function Routes(props: { path: string }) {
+  const { path } = props;
+  let m: Record<string, string> | null;
+  if (path === '/' || path === '/jobs') return <JobsPage />;
+  if ((m = matchPath('/jobs/:jobId/tasks/:taskId', path)))
+    return <JobPage key={m.jobId} jobId={m.jobId as string} taskId={m.taskId ?? null} />;
+  if ((m = matchPath('/jobs/:jobId', path)))
+    return <JobPage key={m.jobId} jobId={m.jobId as string} taskId={null} />;
+  if ((m = matchPath('/tasks/:taskId/log', path)))
+    return <TaskLogPage taskId={m.taskId as string} />;
+  if (path === '/workers') return <WorkersPage workerId={null} />;
+  if ((m = matchPath('/workers/:workerId', path)))
+    return <WorkersPage workerId={m.workerId ?? null} />;
+  if (path === '/last-rendered') return <LastRenderedPage />;
+  if (path === '/submit') return <SubmitPage />;
+  if (path === '/job-types') return <JobTypesPage />;
+  if (path === '/variables') return <VariablesPage />;
+  return (
+    <section className="page">
+      <h1>Not found</h1>
+      <p>
+        There is no page at <code>{path}</code>. <Link href="/jobs">Go to the jobs</Link>.
+      </p>
+    </section>
   );
 }

@@ -28,9 +28,17 @@ export interface RunTaskOptions {
   progressIntervalMs?: number;
   /** Log lines wait at most this long before they are sent. 1 s by default. */
   logMaxDelayMs?: number;
+  /**
+   * Whether a stop with this abort reason is reported to the manager as `failed`. A job being
+   * canceled or paused waits for its running tasks to report back (the manager turns the report
+   * into `canceled`/`paused` without counting a failure); a worker shutting down hands its task
+   * back at sign-off instead. A report for a task the manager has already moved is refused (409)
+   * and dropped, so reporting is always safe.
+   */
+  reportStop?: (reason: unknown) => boolean;
 }
 
-/** How a task run ended. `stopped`: aborted on request; nothing final was reported. */
+/** How a task run ended. `stopped`: aborted on request (reported only when `reportStop` says so). */
 export type TaskOutcome =
   | { outcome: 'completed' }
   | { outcome: 'failed'; reason: string }
@@ -39,7 +47,7 @@ export type TaskOutcome =
 /**
  * Runs a task's commands in order and reports to the manager: `active` first, then log lines
  * (batched), progress (throttled) and activity, and `completed`, or `failed` with the error as
- * `failureReason`. A stopped task reports no final status: the manager already decided its fate.
+ * `failureReason`. A stopped task reports `failed` only when `reportStop` accepts the reason.
  */
 export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
   const { task, report, signal } = options;
@@ -143,6 +151,12 @@ export async function runTask(options: RunTaskOptions): Promise<TaskOutcome> {
       status: 'failed',
       activity: `Failed: ${outcome.reason}`.slice(0, 2000),
       failureReason: outcome.reason.slice(0, 4000),
+    });
+  else if (options.reportStop?.(signal.reason))
+    report({
+      status: 'failed',
+      activity: `Stopped: ${outcome.reason}`.slice(0, 2000),
+      failureReason: `stopped: ${outcome.reason}`.slice(0, 4000),
     });
   return outcome;
 }

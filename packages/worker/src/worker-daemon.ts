@@ -452,6 +452,9 @@ export function createWorkerDaemon(options: WorkerDaemonOptions): WorkerDaemon {
         killGraceMs: options.killGraceMs,
         onOutput: (imagePath) => uploader?.offer(task.id, imagePath),
         beforeFinish: () => uploader?.settled() ?? Promise.resolve(),
+        // Stops the manager asked for are reported, so a canceled job can settle; a shutdown's
+        // stop ('unavailable') is handed back at sign-off instead.
+        reportStop: (reason) => isFarmError(reason) && reason.code === 'conflict',
         registry: options.registry,
         progressIntervalMs: options.progressIntervalMs,
         logMaxDelayMs: options.logMaxDelayMs,

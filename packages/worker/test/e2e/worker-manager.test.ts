@@ -239,6 +239,16 @@ suite('worker with the real manager', () => {
     await client.jobAction(job.id, 'cancel');
     await waitFor(() => !isRunning(pid), 5000);
     expect(Date.now() - canceledAt).toBeLessThan(1000);
+    // The worker reports the stop, so the job settles instead of waiting in cancel-requested.
+    const settled = await eventually(
+      async () => {
+        const current = await client.getJob(job.id);
+        return current.status === 'canceled' ? current : undefined;
+      },
+      10_000,
+      'the job to reach canceled',
+    );
+    expect(settled.taskCounts.active).toBe(0);
   });
 
   it('hands its task back at once on SIGINT, so the manager requeues it', async () => {

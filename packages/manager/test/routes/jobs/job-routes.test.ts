@@ -57,7 +57,7 @@ describeEachDatabase('job, task, job-type and meta routes', (getDb) => {
     });
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   async function json(res: Response): Promise<any> {
     return res.json();
   }

@@ -13,7 +13,7 @@ import {
   type TestWorkerContext,
 } from '../../services/workers/worker-context';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked by the assertions
+ 
 type Json = Record<string, any>;
 
 const ADMIN_TOKEN = 'admin-token-for-tests';

@@ -1,0 +1,210 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  REPO_ROOT,
+  WORKER_MAIN,
+  browserTestsUnavailable,
+  startTestFarm,
+  type TestFarm,
+} from './support/farm-processes';
+
+// Real processes (manager, worker, Chromium): the whole story an artist goes through in the web app.
+const unavailable = browserTestsUnavailable();
+if (unavailable) console.log(`Skipping the web app's browser tests: ${unavailable}.`);
+const describeBrowser = unavailable ? describe.skip : describe;
+const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts/web');
+
+jest.setTimeout(180_000);
+
+describeBrowser('the web app against a real manager and worker', () => {
+  let farm: TestFarm;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const hasWorker = fs.existsSync(WORKER_MAIN);
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    farm = await startTestFarm();
+    if (hasWorker) await farm.startWorker('web-test-worker');
+    else console.log('No worker build: the tests that need a running worker are skipped.');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await farm?.stop();
+  });
+
+  async function shot(name: string) {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+  }
+
+  it('asks for the API token, refuses a wrong one, and signs in with the right one', async () => {
+    await page.goto(`${farm.url}/`);
+    await page.fill('#token', 'not-a-real-token');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.login .error-line[role=alert]');
+    await page.fill('#token', farm.token);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('h1#jobs-title');
+    await page.waitForSelector('.live-state.live-open');
+    await shot('jobs-empty');
+  });
+
+  it('lists every problem of the submit form before sending anything', async () => {
+    await page.click('nav >> text=Submit');
+    await page.selectOption('#f-type', 'echo-sleep-test');
+    await page.fill('#f-sleep_duration_seconds', '-3');
+    await page.click('button[type=submit]');
+    const problems = await page.locator('.problems-box li').allTextContents();
+    expect(problems.join('\n')).toMatch(/Job name.*is required/);
+    expect(problems.join('\n')).toMatch(/message.*is required/);
+    expect(problems.join('\n')).toMatch(/sleep_duration_seconds.*at least 0/);
+    expect(page.url()).toMatch(/\/submit$/);
+    await shot('submit');
+  });
+
+  it('submits a job from the form; the jobs page shows it appear and progress live', async () => {
+    // A second tab on the jobs overview must see the job arrive without reloading.
+    const overview = await context.newPage();
+    await overview.goto(`${farm.url}/jobs`);
+    await overview.waitForSelector('.live-state.live-open');
+
+    await page.fill('#f-name', 'Web test job');
+    await page.fill('#f-message', 'hello from the browser');
+    await page.fill('#f-sleep_duration_seconds', '1');
+    await page.fill('#f-sleep_repeats', '40');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+    await page.waitForSelector('.task-row[data-task-id]');
+    expect(await page.locator('.task-counts').textContent()).toContain('41 tasks');
+
+    const row = overview.locator('.jobs-table tbody tr', { hasText: 'Web test job' });
+    await row.waitFor({ timeout: 15_000 });
+    if (hasWorker) {
+      // Progress moves while the worker runs the tasks, with no reload of either page.
+      await overview.waitForFunction(
+        () => {
+          const tr = [...document.querySelectorAll('.jobs-table tbody tr')].find((r) =>
+            r.textContent?.includes('Web test job'),
+          );
+          const bar = tr?.querySelector('[role=progressbar]');
+          return Number(bar?.getAttribute('aria-valuenow') ?? 0) > 0;
+        },
+        undefined,
+        { timeout: 60_000 },
+      );
+      expect(await row.locator('[role=progressbar]').getAttribute('aria-valuetext')).toMatch(
+        /^\d+ of 41 tasks$/,
+      );
+      await page.waitForSelector('.task-row[data-task-id] .status-completed', { timeout: 30_000 });
+    }
+    await overview.screenshot({ path: path.join(ARTIFACTS, 'jobs.png') });
+    await overview.close();
+  });
+
+  it('opens a task and follows its log live', async () => {
+    if (!hasWorker) return;
+    await page.locator('.task-row[data-task-id]').first().click();
+    await page.waitForSelector('.task-detail');
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('[data-testid=log-tail]')
+          ?.textContent?.includes('hello from the browser'),
+      undefined,
+      { timeout: 30_000 },
+    );
+    // A running sleep task shows its log lines as they come.
+    const active = page.locator('.task-row[data-task-id]:has(.status-active)').first();
+    await active.waitFor({ timeout: 30_000 });
+    await active.click();
+    // Its lines arrive over the live socket while it runs (or with the first fetch).
+    await page.waitForFunction(
+      () => {
+        const text = document.querySelector('[data-testid=log-tail]')?.textContent ?? '';
+        return text !== '' && text !== 'No log yet.';
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    await shot('job');
+    await page.click('text=Full log');
+    await page.waitForSelector('[data-testid=full-log]');
+    await shot('task-log');
+    await page.goBack();
+  });
+
+  it('cancels the job with a bulk action on the jobs page', async () => {
+    await page.click('nav >> text=Jobs');
+    const row = page.locator('.jobs-table tbody tr', { hasText: 'Web test job' });
+    await row.waitFor();
+    const cancel = page.locator('.bulk-bar button', { hasText: /^Cancel$/ });
+    expect(await cancel.isDisabled()).toBe(true);
+    await row.locator('input[type=checkbox]').check();
+    expect(await page.locator('.bulk-bar button', { hasText: 'Resume' }).isDisabled()).toBe(true);
+    await cancel.click();
+    await page.waitForSelector('.bulk-message:has-text("cancel: 1 done")');
+    // The job says at once that the cancel was taken (cancel-requested while the worker stops its
+    // task, then canceled), live, without a reload.
+    const status = row.locator('.status-cancel-requested, .status-canceled');
+    await status.waitFor({ timeout: 30_000 });
+    // Only what the job's status allows is offered: nothing while the cancel is under way,
+    // requeue (not cancel) once canceled.
+    expect(await cancel.isDisabled()).toBe(true);
+    // Read in one go: the status may move on between two separate reads.
+    const state = await page.evaluate(() => {
+      const tr = [...document.querySelectorAll('.jobs-table tbody tr')].find((r) =>
+        r.textContent?.includes('Web test job'),
+      );
+      const requeue = [...document.querySelectorAll<HTMLButtonElement>('.bulk-bar button')].find(
+        (b) => b.textContent === 'Requeue all',
+      );
+      return {
+        canceled: !!tr?.querySelector('.status-canceled'),
+        requeueDisabled: requeue?.disabled,
+      };
+    });
+    expect(state.requeueDisabled).toBe(!state.canceled);
+    await shot('jobs-after-cancel');
+  });
+
+  it('puts a worker to sleep from the workers page', async () => {
+    if (!hasWorker) return;
+    await page.click('nav >> text=Workers');
+    const row = page.locator('.workers-table tbody tr', { hasText: 'web-test-worker' });
+    await row.click();
+    await page.waitForSelector('.worker-detail dl');
+    await page.check('input[name=when] >> nth=1');
+    await page.click('.worker-actions button:has-text("Sleep")');
+    await row.locator('.status-asleep').waitFor({ timeout: 30_000 });
+    await shot('workers');
+  });
+
+  it('renders the other pages', async () => {
+    for (const [link, name, selector] of [
+      ['Last rendered', 'last-rendered', 'h1#lr-title'],
+      ['Job types', 'job-types', '.job-type'],
+    ] as const) {
+      await page.click(`nav >> text=${link}`);
+      await page.waitForSelector(selector);
+      await shot(name);
+    }
+    await page.click('text=Variables');
+    await page.waitForSelector('h1#vars-title');
+    await shot('variables');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.click('nav >> text=Jobs');
+    await page.waitForSelector('.jobs-table tbody tr');
+    await shot('jobs-dark');
+    expect(pageErrors).toEqual([]);
+  });
+});
