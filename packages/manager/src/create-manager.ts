@@ -14,6 +14,7 @@ import {
 import { loadOrCreateRegistrationSecret, type ResolvedConfig } from './config';
 import { assertSchemaNotNewer, createDatabase, migrate, type FarmDatabase } from './db';
 import { advertiseManager, type ManagerAdvertisement } from './discovery/advertise-manager';
+import { startDuties } from './duties/run-duties';
 import { createEventBus } from './events/event-bus';
 import { createApp } from './http/create-app';
 import type { OperationDefinition } from './http/define-operation';
@@ -44,6 +45,8 @@ export interface RunningManager {
   readonly firstAdmin: FirstAdmin | null;
   /** The secret workers register with. */
   readonly registrationSecret: string;
+  /** Operations of the API document that this build does not serve yet (they answer 501). */
+  readonly unimplementedOperations: readonly string[];
   /** Graceful stop: no new requests, long polls released, sockets closed, database closed. */
   close(): Promise<void>;
 }
@@ -52,6 +55,8 @@ export interface CreateManagerOptions {
   logger?: Logger;
   /** Where the web app's build is; found next to the web package by default. */
   webDir?: string;
+  /** Run the periodic duties (timeouts, sleep schedules, repair, clean-up). @default true */
+  duties?: boolean;
 }
 
 const EVENTS_CHANNEL = 'farm_events';
@@ -210,6 +215,20 @@ export async function createManager(
     authenticateWorker = workerSide.authenticateWorkerToken;
     onWorkerDisconnected = workerSide.onWorkerDisconnected;
 
+    // --- failure-handling duties (issue 8): start here, stopped before the database closes ---
+    if (options.duties !== false) {
+      const duties = startDuties(
+        {
+          ...ctx,
+          wakeups,
+          pushToWorker: (workerId, message) => workerSocket.pushToWorker(workerId, message),
+        },
+        database,
+      );
+      cleanups.push(() => duties.stop());
+    }
+    // --- end of duties ---
+
     const operations: OperationDefinition[] = [];
     registerMetaRoutes(operations, ctx);
     registerJobTypeRoutes(operations, ctx);
@@ -273,6 +292,7 @@ export async function createManager(
       database,
       firstAdmin,
       registrationSecret: registration.secret,
+      unimplementedOperations: [...(app.locals.unimplementedOperations as string[])],
       close: cleanUp,
     };
   } catch (error) {
