@@ -2,7 +2,7 @@ import { FarmError } from '@farm/core';
 import { countRenderFrames, createBlenderProgress, parseBlenderLine } from './blender-progress';
 import type { CommandExecutor } from './command-context';
 import { runCommandProcess } from './run-command-process';
-import { shellSplit } from './shell-split';
+import { shellSplit } from '@farm/core';
 
 export interface BlenderRenderParameters {
   exe: string;

@@ -9,7 +9,7 @@ import { framesToVideo } from './frames-to-video';
 import { makeDirectory } from './make-directory';
 import { moveDirectory } from './move-directory';
 import { sleep } from './sleep';
-import { validateCommand } from './validate-command';
+import { validateCommand } from '@farm/core';
 
 /** A command as the manager sends it: `{ name, parameters }`. */
 export interface CommandToRun {

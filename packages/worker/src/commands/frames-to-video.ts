@@ -5,7 +5,7 @@ import { FarmError } from '@farm/core';
 import type { CommandExecutor } from './command-context';
 import { expandGlob } from './expand-glob';
 import { runCommandProcess } from './run-command-process';
-import { shellSplit } from './shell-split';
+import { shellSplit } from '@farm/core';
 
 export interface FramesToVideoParameters {
   exe: string;
