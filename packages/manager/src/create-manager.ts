@@ -22,6 +22,7 @@ import { createWakeups } from './http/long-poll';
 import type { AuthenticateToken } from './http/principal';
 import { startServer } from './http/serve';
 import { startLocalWorker, type LocalWorker } from './local-worker';
+import { createWorkWakeups } from './scheduler/work-wakeups';
 import { createLogger } from './logging';
 import { registerJobTypeRoutes } from './routes/job-types';
 import { registerJobRoutes } from './routes/jobs';
@@ -163,8 +164,6 @@ export async function createManager(
     cleanups.push(unlistenEvents);
 
     const wakeups = createWakeups();
-    const unlistenWork = await database.listen(WORK_CHANNEL, () => wakeups.wakeAll());
-    cleanups.push(unlistenWork);
 
     let authenticateWorker: AuthenticateToken = () => Promise.resolve(null);
     const authenticateToken: AuthenticateToken = async (token) =>
@@ -182,8 +181,20 @@ export async function createManager(
           return handlers?.[key as keyof typeof handlers];
         },
       }),
-      onWorkerDisconnected: (workerId) => onWorkerDisconnected(workerId),
+      onWorkerDisconnected: (workerId) => {
+        workWakeups.forget(workerId);
+        onWorkerDisconnected(workerId);
+      },
     });
+    const workWakeups = createWorkWakeups({
+      wakeups,
+      pushToWorker: (workerId, message) => workerSocket.pushToWorker(workerId, message),
+      notifyReplicas: () => {
+        database.notify(WORK_CHANNEL, '').catch(() => undefined);
+      },
+    });
+    const unlistenWork = await database.listen(WORK_CHANNEL, () => workWakeups.wakeLocal());
+    cleanups.push(unlistenWork);
 
     const ctx: ServiceContext = {
       db: database.db,
@@ -194,13 +205,7 @@ export async function createManager(
       platform: nodePlatform(),
       logs: createTaskLogStore({ dir: config.storageDir }),
       publish: (event) => events.publish(event),
-      wakeWorkers: () => {
-        wakeups.wakeAll();
-        for (const workerId of workerSocket.connectedWorkerIds()) {
-          workerSocket.pushToWorker(workerId, { type: 'work-available' });
-        }
-        database.notify(WORK_CHANNEL, '').catch(() => undefined);
-      },
+      wakeWorkers: () => workWakeups.wake(),
       stopTasks: (taskIds, reason) => workerSide.stopTasks(taskIds, reason),
       logger,
     };
@@ -211,7 +216,8 @@ export async function createManager(
       wakeups,
       pushToWorker: (workerId, message) => workerSocket.pushToWorker(workerId, message),
     });
-    workerSideRef.handlers = workerSide.handlers;
+    const workerHandlers = workWakeups.trackClaims(workerSide.handlers);
+    workerSideRef.handlers = workerHandlers;
     authenticateWorker = workerSide.authenticateWorkerToken;
     onWorkerDisconnected = workerSide.onWorkerDisconnected;
 
@@ -249,7 +255,7 @@ export async function createManager(
         }
       },
       version: { name: 'farm-manager', version: managerVersion() },
-      workerHandlers: workerSide.handlers,
+      workerHandlers,
       operations,
       webDir: options.webDir ?? findWebDir(),
       jsonBodyLimitBytes: Math.max(config.bodyLimitBytes, JSON_BODY_LIMIT_FLOOR_BYTES),

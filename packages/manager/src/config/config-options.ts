@@ -73,6 +73,29 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('blocklist_threshold', 'integer', "Failures on a job's task type that block a worker.", {
     default: 3,
   }),
+  option(
+    'blocklist_forgive_time',
+    'duration',
+    'A blocklisted worker may try the job again after this long (0: never).',
+    { default: '1h' },
+  ),
+  option(
+    'duty_interval',
+    'duration',
+    'How often the timeout, sleep-schedule and repair duties run.',
+    { default: '10s' },
+  ),
+  option(
+    'worker_cleanup_age',
+    'duration',
+    'Offline workers are removed after this long (0: never).',
+    {
+      default: '30d',
+    },
+  ),
+  option('job_archive_age', 'duration', 'Finished jobs are archived after this long (0: never).', {
+    default: 0,
+  }),
   option('failure_threshold_percent', 'integer', 'Failed tasks (%) that fail the whole job.', {
     default: 10,
   }),

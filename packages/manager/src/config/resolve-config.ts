@@ -51,6 +51,14 @@ export interface ResolvedConfig {
   maxTaskFailures: number;
   blocklistThreshold: number;
   failureThresholdPercent: number;
+  /** How long a blocklist entry lasts; 0: for the job's life. */
+  blocklistForgiveTimeMs: number;
+  /** How often the periodic duties (timeouts, sleep schedules, repair) run. */
+  dutyIntervalMs: number;
+  /** Offline workers are removed after this long; 0: never. */
+  workerCleanupAgeMs: number;
+  /** Finished jobs are archived (task rows and logs removed) after this long; 0: never. */
+  jobArchiveAgeMs: number;
   /** Unset: see `loadOrCreateRegistrationSecret`. */
   registrationSecret: string | undefined;
   bodyLimitBytes: number;
@@ -358,6 +366,12 @@ export function resolveConfig(options: ResolveConfigOptions = {}): Readonly<Reso
     maxTaskFailures: Number(pick('max_task_failures')),
     blocklistThreshold: Number(pick('blocklist_threshold')),
     failureThresholdPercent: Number(pick('failure_threshold_percent')),
+    blocklistForgiveTimeMs: parseDuration(
+      pick<string | number>('blocklist_forgive_time'),
+    ) as number,
+    dutyIntervalMs: parseDuration(pick<string | number>('duty_interval')) as number,
+    workerCleanupAgeMs: parseDuration(pick<string | number>('worker_cleanup_age')) as number,
+    jobArchiveAgeMs: parseDuration(pick<string | number>('job_archive_age')) as number,
     registrationSecret: pick<string | undefined>('registration_secret'),
     bodyLimitBytes: parseByteSize(pick<string | number>('body_limit')) as number,
     variables: structuredClone(pick<ConfigVariables | undefined>('variables') ?? {}),

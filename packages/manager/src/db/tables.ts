@@ -147,6 +147,8 @@ export interface SleepSchedulesTable {
   /** An IANA zone such as `Europe/Amsterdam`. */
   time_zone: Generated<string>;
   next_check_at: NullableTimestamp;
+  /** The status the sleep-schedule duty last applied (migration 0002). */
+  applied_status: ColumnType<'asleep' | 'awake' | null, 'asleep' | 'awake' | null | undefined>;
   updated_at: CreatedAt;
 }
 

@@ -34,6 +34,11 @@ export interface TransitionTasksArgs {
 
 export interface TransitionResult {
   moved: { id: string; previousStatus: TaskStatus }[];
+  /**
+   * Dependents moved along (transitively): canceled because a dependency failed or was canceled,
+   * requeued because a failed or canceled dependency was requeued.
+   */
+  cascaded: { id: string; previousStatus: TaskStatus; status: TaskStatus }[];
 }
 
 function counterDeltas(to: TaskStatus): RawBuilder<unknown> {
@@ -63,7 +68,7 @@ export async function transitionTasks(
 ): Promise<TransitionResult> {
   const from = args.from.filter((status) => status !== args.to);
   if (from.length === 0 || (args.taskIds !== undefined && args.taskIds.length === 0)) {
-    return { moved: [] };
+    return { moved: [], cascaded: [] };
   }
   const to = args.to;
   const onlyIds =
@@ -119,7 +124,7 @@ export async function transitionTasks(
     select id, previous_status from moved`.execute(trx);
 
   const moved = rows.map((row) => ({ id: row.id, previousStatus: row.previous_status }));
-  if (moved.length === 0) return { moved };
+  if (moved.length === 0) return { moved, cascaded: [] };
 
   const ids = moved.map((task) => task.id);
   if (to === 'completed') {
@@ -138,7 +143,69 @@ export async function transitionTasks(
     // One array parameter: a job-wide requeue can move more tasks than Postgres has parameters.
     await sql`delete from task_failures where task_id = any(${ids}::uuid[])`.execute(trx);
   }
-  return { moved };
+  const cascaded = await cascadeToDependents(trx, args.jobId, moved, to);
+  return { moved, cascaded };
+}
+
+/** Statuses of a dependent that waits for its dependencies (and so would wait forever). */
+const WAITING_STATUSES: readonly TaskStatus[] = ['queued', 'soft-failed', 'paused'];
+
+// Here rather than in a periodic duty: every status change passes through `transitionTasks`, so
+// a dependent is canceled (or requeued) in the same transaction as its dependency, with no window
+// in which the job looks runnable but cannot progress, and no scan of all waiting tasks.
+async function cascadeToDependents(
+  trx: Transaction<Database>,
+  jobId: string,
+  moved: TransitionResult['moved'],
+  to: TaskStatus,
+): Promise<TransitionResult['cascaded']> {
+  let sources: string[];
+  let dependentsIn: readonly TaskStatus[];
+  let target: TaskStatus;
+  if (to === 'failed' || to === 'canceled') {
+    sources = moved.map((task) => task.id);
+    dependentsIn = WAITING_STATUSES;
+    target = 'canceled';
+  } else if (to === 'queued') {
+    sources = moved
+      .filter((task) => task.previousStatus === 'failed' || task.previousStatus === 'canceled')
+      .map((task) => task.id);
+    dependentsIn = ['canceled'];
+    target = 'queued';
+  } else {
+    return [];
+  }
+  if (sources.length === 0) return [];
+  const { rows } = await sql<{ id: string; dependency: string }>`
+    select distinct on (t.id) t.id, dep.name as dependency
+    from task_dependencies d
+    join tasks t on t.id = d.task_id
+    join tasks dep on dep.id = d.depends_on_id
+    where d.depends_on_id = any(${sources}::uuid[])
+      and t.job_id = ${jobId}
+      and t.status = any(${dependentsIn}::text[])
+    order by t.id, dep.idx`.execute(trx);
+  const byDependency = new Map<string, string[]>();
+  for (const row of rows) {
+    byDependency.set(row.dependency, [...(byDependency.get(row.dependency) ?? []), row.id]);
+  }
+  const cascaded: TransitionResult['cascaded'] = [];
+  for (const [dependency, taskIds] of byDependency) {
+    const activity =
+      target === 'queued'
+        ? `Requeued: dependency ${dependency} was requeued`
+        : `Canceled: dependency ${dependency} ${to === 'failed' ? 'failed' : 'was canceled'}`;
+    const result = await transitionTasks(trx, {
+      jobId,
+      taskIds,
+      from: dependentsIn,
+      to: target,
+      activity,
+    });
+    for (const task of result.moved) cascaded.push({ ...task, status: target });
+    cascaded.push(...result.cascaded);
+  }
+  return cascaded;
 }
 
 /** Dependents of `ids` get `sign` added to `unmet_dependencies` once per dependency in `ids`. */

@@ -87,7 +87,7 @@ describeEachDatabase('transitionTasks and rollUpJob', (getDb) => {
           for (const step of steps) {
             const ids = step.ids?.map((i) => taskIds[i % taskIds.length]!);
             const before = await statuses(db, jobId);
-            const { moved } = await db.transaction().execute((trx) =>
+            const { moved, cascaded } = await db.transaction().execute((trx) =>
               transitionTasks(trx, {
                 jobId,
                 taskIds: ids,
@@ -106,8 +106,17 @@ describeEachDatabase('transitionTasks and rollUpJob', (getDb) => {
               )
               .map(([id, previousStatus]) => ({ id, previousStatus }));
             expect(sortById(moved)).toEqual(sortById(expected));
+            // Dependents of failed/canceled tasks are canceled, and of requeued ones requeued.
+            const alongside = new Map(cascaded.map((task) => [task.id, task]));
+            for (const task of cascaded) {
+              expect(expected.some((m) => m.id === task.id)).toBe(false);
+              expect(before.get(task.id)).toBe(task.previousStatus);
+              expect(task.status).toBe(step.to === 'queued' ? 'queued' : 'canceled');
+            }
             for (const [id, status] of before) {
-              expect(after.get(id)).toBe(expected.some((m) => m.id === id) ? step.to : status);
+              expect(after.get(id)).toBe(
+                expected.some((m) => m.id === id) ? step.to : (alongside.get(id)?.status ?? status),
+              );
             }
             await expectCountersMatchRows(db, jobId);
           }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001-init';
+import * as m0002 from './0002-duties';
 
 /**
  * Every migration this build knows, in order. A static list rather than a folder scan: dynamic
@@ -7,4 +8,5 @@ import * as m0001 from './0001-init';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-init': m0001,
+  '0002-duties': m0002,
 });

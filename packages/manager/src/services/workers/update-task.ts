@@ -52,6 +52,32 @@ export function updateTask(
   );
 }
 
+/**
+ * The manager fails a task on behalf of its silent worker (the task timeout): the same failure
+ * rules as a worker's own `failed` report (failure list, soft/hard fail, blocklist), but only if
+ * the task is still active on that worker and untouched since `untouchedSince`, and without
+ * counting as a sign of life of the worker. Resolves false when the task had moved on.
+ */
+export function failTaskForSilentWorker(
+  ctx: ServiceContext,
+  worker: WorkerPrincipal,
+  taskId: string,
+  update: Pick<TaskUpdate, 'activity' | 'failureReason'>,
+  untouchedSince: Date,
+): Promise<boolean> {
+  return serializer.run(taskId, async () => {
+    try {
+      await reportEnd(ctx, worker, taskId, { ...update, status: 'failed' }, 'failed', {
+        untouchedSince,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof FarmError && error.code === 'conflict') return false;
+      throw error;
+    }
+  });
+}
+
 async function explainRefusal(
   ctx: ServiceContext,
   worker: WorkerPrincipal,
@@ -122,6 +148,7 @@ async function reportEnd(
   taskId: string,
   update: TaskUpdate,
   reported: 'completed' | 'failed',
+  timeout?: { untouchedSince: Date },
 ): Promise<void> {
   const owner = await ctx.db
     .selectFrom('tasks')
@@ -141,6 +168,13 @@ async function reportEnd(
       .where('id', '=', taskId)
       .forUpdate()
       .executeTakeFirstOrThrow();
+    if (
+      timeout &&
+      task.last_touched_at !== null &&
+      task.last_touched_at.getTime() > timeout.untouchedSince.getTime()
+    ) {
+      throw taskConflict('task-not-active', `task ${taskId} was updated; it did not time out`);
+    }
     let failedByWorkers: number | undefined;
     if (reported === 'failed') {
       const { rows } = await sql<{ n: number; mine: boolean }>`
@@ -167,7 +201,9 @@ async function reportEnd(
       (reported === 'completed' ? 'Completed' : `Failed on worker ${worker.name}${reason}`);
     let effects: FailureEffects = { status: decision.status, moved: [], logs: [] };
     if (decision.recordFailure) {
-      effects = await recordFailure(trx, job, task, worker, decision.status, update);
+      effects = await recordFailure(trx, job, task, worker, decision.status, update, {
+        blocklistForgiveTimeMs: ctx.config.blocklistForgiveTimeMs,
+      });
     }
     logs.push(
       managerLog(
@@ -182,7 +218,7 @@ async function reportEnd(
       ),
     );
     logs.push(...effects.logs);
-    const { moved } = await transitionTasks(trx, {
+    const { moved, cascaded } = await transitionTasks(trx, {
       jobId,
       taskIds: [taskId],
       from: ['active'],
@@ -212,7 +248,7 @@ async function reportEnd(
     );
     const rolled = await rollUpJob(trx, jobId);
     const final = rows[0]!;
-    return readOutcome(trx, jobId, [...moved, ...effects.moved], rolled, [
+    return readOutcome(trx, jobId, [...moved, ...cascaded, ...effects.moved], rolled, [
       {
         row: final,
         workerName: final.worker_id === worker.workerId ? worker.name : null,
@@ -221,7 +257,8 @@ async function reportEnd(
     ]);
   });
 
-  await touchWorkerSeen(ctx.db, worker.workerId);
+  // A timeout is the manager speaking, not a sign of life of the worker.
+  if (!timeout) await touchWorkerSeen(ctx.db, worker.workerId);
   await writeLogs(ctx, logs);
   publishOutcome(ctx, outcome);
   if (outcome.tasks.some((t) => isRunnableTaskStatus(t.summary.status))) ctx.wakeWorkers();
@@ -243,6 +280,7 @@ async function recordFailure(
   worker: WorkerPrincipal,
   decided: TaskStatus,
   update: TaskUpdate,
+  options: { blocklistForgiveTimeMs: number },
 ): Promise<FailureEffects> {
   const logs: PendingLog[] = [];
   const moved: FailureEffects['moved'] = [];
@@ -266,15 +304,28 @@ async function recordFailure(
   const failuresHere = rows[0]?.n ?? 0;
   let blocklisted = false;
   if (failuresHere >= job.blocklist_threshold) {
+    // Entries expire after the forgive time; an expired entry is renewed by the next failure
+    // (the worker's earlier failures still count, so one more strike blocks it again).
+    const expiresAt =
+      options.blocklistForgiveTimeMs > 0
+        ? sql<Date>`now() + ${options.blocklistForgiveTimeMs}::double precision * interval '1 millisecond'`
+        : null;
+    const reason = `failed ${failuresHere} ${task.type} tasks of this job`;
     const inserted = await trx
       .insertInto('job_blocklist')
       .values({
         job_id: job.id,
         worker_id: worker.workerId,
         task_type: task.type,
-        reason: `failed ${failuresHere} ${task.type} tasks of this job`,
+        reason,
+        expires_at: expiresAt,
       })
-      .onConflict((oc) => oc.columns(['job_id', 'worker_id', 'task_type']).doNothing())
+      .onConflict((oc) =>
+        oc
+          .columns(['job_id', 'worker_id', 'task_type'])
+          .doUpdateSet({ reason, expires_at: expiresAt, created_at: sql<Date>`now()` })
+          .where('job_blocklist.expires_at', '<=', sql<Date>`now()`),
+      )
       .returning('worker_id')
       .execute();
     blocklisted = inserted.length > 0;
@@ -299,7 +350,7 @@ async function recordFailure(
       to: 'queued',
       activity,
     });
-    moved.push(...requeued.moved);
+    moved.push(...requeued.moved, ...requeued.cascaded);
     for (const each of requeued.moved) logs.push(managerLog(job.id, each.id, activity));
     logs.push(
       managerLog(
@@ -333,7 +384,9 @@ async function recordFailure(
         to: 'canceled',
         activity: `Canceled by the manager: ${reason}`,
       });
-      moved.push(...canceled.moved.filter((each) => each.id !== task.id));
+      moved.push(
+        ...[...canceled.moved, ...canceled.cascaded].filter((each) => each.id !== task.id),
+      );
     }
   }
   return { status, moved, logs };

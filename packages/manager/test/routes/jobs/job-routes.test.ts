@@ -57,7 +57,6 @@ describeEachDatabase('job, task, job-type and meta routes', (getDb) => {
     });
   }
 
-   
   async function json(res: Response): Promise<any> {
     return res.json();
   }
@@ -197,10 +196,17 @@ describeEachDatabase('job, task, job-type and meta routes', (getDb) => {
     });
     const refused = await call('POST', `/tasks/${first!.id}/actions`, { action: 'cancel' });
     expect(refused.status).toBe(409);
+    // The second task depends on the first: canceled with it, requeued with it (issue 8).
+    expect(await json(await call('GET', `/tasks/${second!.id}`))).toMatchObject({
+      status: 'canceled',
+    });
     const bulk = await json(
       await call('POST', '/tasks/actions', { taskIds: [first!.id, second!.id], action: 'requeue' }),
     );
-    expect(bulk.results.map((r: { ok: boolean }) => r.ok)).toEqual([true, false]);
+    expect(bulk.results.map((r: { ok: boolean }) => r.ok)).toEqual([true, true]);
+    expect(await json(await call('GET', `/tasks/${second!.id}`))).toMatchObject({
+      status: 'queued',
+    });
 
     await ctx.logs.append(job.id, first!.id, 'hello\nworld');
     const log = await call('GET', `/tasks/${first!.id}/log?tail=6`);

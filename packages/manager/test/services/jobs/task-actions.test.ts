@@ -116,8 +116,9 @@ describeEachDatabase('task actions', (getDb) => {
       [unknown, false, undefined, 'not_found'],
       [bIds[1], true, 'queued', undefined],
     ]);
-    // The failed job reopened for the two requeued tasks only.
-    expect(await statuses(b)).toEqual(['queued', 'queued', 'canceled', 'canceled']);
+    // The failed job reopened. Tasks 1-3 depend on task 0 and were canceled because it failed,
+    // so requeueing task 0 requeues them too (issue 8: dependents do not wait forever).
+    expect(await statuses(b)).toEqual(['queued', 'queued', 'queued', 'queued']);
     const job = await ctx.db
       .selectFrom('jobs')
       .select('status')
