@@ -99,7 +99,8 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   const farmError = toFarmError(error);
   process.stderr.write(`farm-manager: ${farmError.message}\n`);
   if (isFarmError(error)) {
-    for (const issue of farmError.issues) process.stderr.write(`  ${issue.path}: ${issue.message}\n`);
+    for (const issue of farmError.issues)
+      process.stderr.write(`  ${issue.path}: ${issue.message}\n`);
   }
   process.exit(1);
 });

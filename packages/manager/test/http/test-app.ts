@@ -255,7 +255,7 @@ export function bearer(token: string): Record<string, string> {
 }
 
 /** A response body as JSON, loosely typed for assertions. */
- 
+
 export async function json(res: Response): Promise<any> {
   return res.json();
 }

@@ -13,7 +13,6 @@ import {
   type TestWorkerContext,
 } from '../../services/workers/worker-context';
 
- 
 type Json = Record<string, any>;
 
 const ADMIN_TOKEN = 'admin-token-for-tests';
