@@ -16,3 +16,4 @@ export * from './api';
 export * from './commands';
 export * from './job-types';
 export * from './discovery';
+export * from './live';

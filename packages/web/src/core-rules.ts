@@ -3,6 +3,7 @@
 // browser as they are, and a change in core reaches the UI without anyone copying a table by hand.
 // A relative import needs no alias in Vite, tsc or jest (docs/decisions/0005-web-framework.md).
 export * from '../../core/src/status/index';
+export { topicKey, topicKeysForEvent } from '../../core/src/live/live-topics';
 export {
   validateJobSettings,
   checkSettingValue,

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import { JOB_STATUSES, TASK_STATUSES, WORKER_STATUSES } from '@farm/core';
 
 // Column conventions, identical on Postgres and PGlite (tested):
 // - timestamptz reads as `Date`; write a `Date` or an ISO string.
@@ -24,41 +25,15 @@ export type NullableJson<T> = ColumnType<T | null, string | null | undefined, st
 /** A text[] column with a database default of `{}`. */
 export type TextArray = ColumnType<string[], readonly string[] | undefined, readonly string[]>;
 
-export const JOB_STATUS_VALUES = [
-  'queued',
-  'active',
-  'pause-requested',
-  'paused',
-  'cancel-requested',
-  'canceled',
-  'completed',
-  'failed',
-  'requeueing',
-  'archived',
-] as const;
+export const JOB_STATUS_VALUES = JOB_STATUSES;
 /** A job status as the `jobs.status` CHECK constraint allows it. */
 export type JobStatusValue = (typeof JOB_STATUS_VALUES)[number];
 
-export const TASK_STATUS_VALUES = [
-  'queued',
-  'active',
-  'completed',
-  'soft-failed',
-  'failed',
-  'canceled',
-  'paused',
-] as const;
+export const TASK_STATUS_VALUES = TASK_STATUSES;
 /** A task status as the `tasks.status` CHECK constraint allows it. */
 export type TaskStatusValue = (typeof TASK_STATUS_VALUES)[number];
 
-export const WORKER_STATUS_VALUES = [
-  'starting',
-  'awake',
-  'asleep',
-  'testing',
-  'offline',
-  'error',
-] as const;
+export const WORKER_STATUS_VALUES = WORKER_STATUSES;
 /** A worker status as the `workers.status` CHECK constraint allows it. */
 export type WorkerStatusValue = (typeof WORKER_STATUS_VALUES)[number];
 

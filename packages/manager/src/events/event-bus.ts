@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'winston';
 import { describeError } from '../http/error-response';
-import { eventJobId, type BroadcastEvent } from './live-topics';
+import { eventJobId, type BroadcastEvent } from '@farm/core';
 
 /** Postgres refuses NOTIFY payloads of 8,000 bytes or more; we keep a margin for the envelope. */
 export const MAX_REMOTE_PAYLOAD_BYTES = 7000;

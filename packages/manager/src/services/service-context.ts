@@ -3,7 +3,7 @@ import type { Logger } from 'winston';
 import type { JobTypeRegistry, Platform, ResolvedVariables } from '@farm/core';
 import type { ResolvedConfig } from '../config';
 import type { Database } from '../db';
-import type { BroadcastEvent } from '../events/live-topics';
+import type { BroadcastEvent } from '@farm/core';
 import type { TaskLogStore } from '../storage/task-log-store';
 
 /**

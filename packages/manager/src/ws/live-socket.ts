@@ -13,7 +13,7 @@ import {
   topicKeysForEvent,
   type BroadcastEvent,
   type LiveTopic,
-} from '../events/live-topics';
+} from '@farm/core';
 import { createKeepalive, DEFAULT_KEEPALIVE_INTERVAL_MS } from './keepalive';
 import { closeAll } from './worker-socket';
 import { readText } from './read-text';

@@ -1,4 +1,5 @@
 import type { LiveEvent, SubscriptionTopic } from '../api/api-types';
+import { topicKey, topicKeysForEvent } from '../core-rules';
 import { reconnectDelayMs, type BackoffOptions } from './backoff';
 
 /** The part of the browser's WebSocket the connection uses (tests pass a fake). */
@@ -42,32 +43,6 @@ export interface LiveConnection {
 }
 
 const OPEN = 1;
-
-function keyOf(topic: SubscriptionTopic, id: string | undefined): string {
-  return id === undefined ? topic : `${topic}:${id}`;
-}
-
-/** Which subscription keys an event belongs to (mirrors the manager's routing of events to topics). */
-export function eventKeys(event: LiveEvent): string[] {
-  switch (event.type) {
-    case 'job-updated':
-      return ['jobs', `job:${event.job.id}`];
-    case 'job-deleted':
-      return ['jobs', `job:${event.jobId}`];
-    case 'task-updated':
-    case 'tasks-bulk-updated':
-      return [`job:${event.jobId}`];
-    case 'task-log':
-      return [`task-log:${event.taskId}`];
-    case 'worker-updated':
-    case 'worker-deleted':
-      return ['workers'];
-    case 'last-rendered':
-      return ['last-rendered', `last-rendered:${event.jobId}`, `job:${event.jobId}`];
-    default:
-      return [];
-  }
-}
 
 /**
  * Opens the socket on the first subscription, re-sends every subscription after a reconnect, and
@@ -122,7 +97,7 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
       } catch {
         return;
       }
-      for (const key of eventKeys(event)) {
+      for (const key of topicKeysForEvent(event)) {
         for (const listener of listeners.get(key) ?? []) listener(event);
       }
     };
@@ -145,7 +120,7 @@ export function createLiveConnection(options: LiveConnectionOptions): LiveConnec
 
   return {
     subscribe(topic, id, listener) {
-      const key = keyOf(topic, id);
+      const key = topicKey(topic, id);
       let set = listeners.get(key);
       if (!set) {
         set = new Set();

@@ -1,4 +1,4 @@
-import type { LiveEvent } from '@farm/core';
+import type { LiveEvent } from '../generated/schema-types';
 
 /** An event the manager broadcasts to subscribers (not an answer to one client). */
 export type BroadcastEvent = Exclude<LiveEvent, { type: 'subscribed' | 'error' }>;
@@ -37,7 +37,7 @@ export function eventJobId(event: BroadcastEvent): string | undefined {
  * own topic, task changes to their job's topic, log lines to their task's, worker changes to
  * `workers`, images to `last-rendered`, `last-rendered:<jobId>` and the job's topic.
  */
-export function topicKeysForEvent(event: BroadcastEvent): string[] {
+export function topicKeysForEvent(event: LiveEvent): string[] {
   switch (event.type) {
     case 'job-updated':
       return ['jobs', `job:${event.job.id}`];
