@@ -3,7 +3,7 @@ import {
   MAX_REMOTE_PAYLOAD_BYTES,
   type EventBus,
 } from '../../src/events/event-bus';
-import type { BroadcastEvent } from '../../src/events/live-topics';
+import type { BroadcastEvent } from '@farm/core';
 import { createMemoryLogger } from '../http/test-app';
 
 const JOB_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import type { LiveEvent } from '@farm/core';
-import type { BroadcastEvent } from '../../src/events/live-topics';
+import type { BroadcastEvent } from '@farm/core';
 import {
   JOB_ID,
   TASK_ID,

@@ -5,7 +5,7 @@ import winston from 'winston';
 import { createJobTypeRegistry, resolveVariables, type JobTypeRegistry } from '@farm/core';
 import { resolveConfig } from '../../../src/config';
 import type { FarmDatabase } from '../../../src/db';
-import type { BroadcastEvent } from '../../../src/events/live-topics';
+import type { BroadcastEvent } from '@farm/core';
 import type { UserPrincipal } from '../../../src/http/principal';
 import type { ServiceContext } from '../../../src/services/service-context';
 import { createTaskLogStore } from '../../../src/storage/task-log-store';

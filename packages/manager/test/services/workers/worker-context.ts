@@ -5,7 +5,7 @@ import winston from 'winston';
 import { createJobTypeRegistry, resolveVariables, type WorkerSocketPush } from '@farm/core';
 import { resolveConfig } from '../../../src/config';
 import type { FarmDatabase } from '../../../src/db';
-import type { BroadcastEvent } from '../../../src/events/live-topics';
+import type { BroadcastEvent } from '@farm/core';
 import { createWakeups } from '../../../src/http/long-poll';
 import type { WorkerPrincipal } from '../../../src/http/principal';
 import type { WorkerServiceContext } from '../../../src/services/workers';
