@@ -45,7 +45,8 @@ export interface JobTypeRegistryOptions extends SandboxOptions {
 /**
  * Makes the registry of job types the manager serves. Scripts are compiled once and cached by
  * the hash of their text, so `reload()` after a file change only recompiles what changed; a
- * broken script is reported in `problems()` and skipped, keeping the others available.
+ * broken script is reported in `problems()` and skipped, keeping the others available (and, when
+ * it was loaded before, its last good version).
  */
 export function createJobTypeRegistry(options: JobTypeRegistryOptions = {}): JobTypeRegistry {
   const folders = [
@@ -79,6 +80,13 @@ export function createJobTypeRegistry(options: JobTypeRegistryOptions = {}): Job
           message: error instanceof Error ? error.message : String(error),
         };
         if (isFarmError(error) && error.details !== undefined) problem.details = error.details;
+        // A broken edit (or a file caught half-written by an editor) must not take a working job
+        // type away from the artists using it: the last good version of the same file stays.
+        const previous = current.get(file.name);
+        if (previous && previous.path === file.path) {
+          next.set(file.name, previous);
+          problem.message += ' (the previous version of this file stays in use)';
+        }
         problems.push(problem);
       }
     }
