@@ -155,7 +155,7 @@ describe('worker daemon against a manager double', () => {
     expect(log).toContain('task failed: ');
   });
 
-  it('kills the running program within a second of a stop-task push and reports no status', async () => {
+  it('kills the running program within a second of a stop-task push and reports the stop', async () => {
     const daemon = await start(configFor(fake));
     const task = makeTask([pidCommand(30)]);
     fake.queue.push(task);
@@ -168,7 +168,13 @@ describe('worker daemon against a manager double', () => {
     await waitFor(() => !isRunning(pid), 2000);
     expect(Date.now() - sent).toBeLessThan(1000);
     await waitFor(() => daemon.currentTaskId === undefined);
-    expect(statuses(fake, task.id)).toEqual(['active']);
+    // Reported as failed so a canceled or paused job can settle; the manager decides what it means.
+    await waitFor(() => statuses(fake, task.id).length === 2);
+    expect(statuses(fake, task.id)).toEqual(['active', 'failed']);
+    const stopReport = fake.updates.find(
+      (u) => u.taskId === task.id && u.body?.status === 'failed',
+    );
+    expect(String(stopReport?.body?.failureReason)).toContain('job canceled');
   });
 
   it('sleeps at once on an immediate request, claims nothing while asleep, and wakes again', async () => {
@@ -226,7 +232,9 @@ describe('worker daemon against a manager double', () => {
     fake.push({ type: 'work-available' });
     await waitFor(() => daemon.currentTaskId === task.id, 5000);
     fake.push({ type: 'status-request', status: 'asleep', lazy: true });
-    await waitFor(() => daemon.status === 'asleep', 5000);
+    // What the manager hears matters: the completion first, then the new status.
+    await waitFor(() => fake.ops('stateChanged').some((r) => r.body?.status === 'asleep'), 5000);
+    expect(daemon.status).toBe('asleep');
     expect(statuses(fake, task.id)).toEqual(['active', 'completed']);
     const completedAt = fake.requests.findIndex(
       (r) => r.op === 'updateTask' && r.body?.status === 'completed',
