@@ -191,7 +191,10 @@ export function claimStatement(workerId: string, options: ClaimOptions = {}): Ra
       order by t.started_at
       limit 1
     ),
-    load as (
+    -- Materialized: computed once per claim. Inlined, the planner recomputed it for every
+    -- candidate job, which made a claim quadratic in the number of runnable jobs (700 jobs:
+    -- 207 of 212 ms, bench/tools/explain-claim.js).
+    load as materialized (
       select project_id, sum(tasks_active) as running
       from jobs where status in ('queued', 'active')
       group by project_id
