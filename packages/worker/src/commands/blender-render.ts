@@ -3,14 +3,7 @@ import { countRenderFrames, createBlenderProgress, parseBlenderLine } from './bl
 import type { CommandExecutor } from './command-context';
 import { runCommandProcess } from './run-command-process';
 import { shellSplit } from '@farm/core';
-
-export interface BlenderRenderParameters {
-  exe: string;
-  exeArgs?: string;
-  argsBefore?: string[];
-  blendfile: string;
-  args?: string[];
-}
+import type { BlenderRenderParameters } from '@farm/core';
 
 /** The program and arguments of a render: `exe exeArgs argsBefore blendfile args`, `exe` split like a shell. */
 export function buildBlenderCommand(params: BlenderRenderParameters): {

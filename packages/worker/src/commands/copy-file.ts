@@ -4,11 +4,7 @@ import path from 'node:path';
 import { FarmError } from '@farm/core';
 import type { CommandExecutor } from './command-context';
 import { requireAbsolute } from './command-paths';
-
-export interface CopyFileParameters {
-  src: string;
-  dest: string;
-}
+import type { CopyFileParameters } from '@farm/core';
 
 /**
  * `copy-file`: copies one file between absolute paths, creating the destination's folders. The

@@ -4,10 +4,7 @@ import path from 'node:path';
 import { FarmError } from '@farm/core';
 import type { CommandExecutor } from './command-context';
 import { requireAbsolute } from './command-paths';
-
-export interface DeletePathParameters {
-  path: string;
-}
+import type { DeletePathParameters } from '@farm/core';
 
 /**
  * `delete-path`: deletes a file or a folder with everything in it. Refuses relative paths, a

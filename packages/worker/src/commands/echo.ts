@@ -1,8 +1,5 @@
 import type { CommandExecutor } from './command-context';
-
-export interface EchoParameters {
-  message: unknown;
-}
+import type { EchoParameters } from '@farm/core';
 
 /** `echo`: writes its message to the task log. */
 export const echo: CommandExecutor<EchoParameters> = (params, ctx) => {

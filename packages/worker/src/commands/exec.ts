@@ -1,13 +1,7 @@
 import path from 'node:path';
 import type { CommandExecutor } from './command-context';
 import { runCommandProcess } from './run-command-process';
-
-export interface ExecParameters {
-  exe: string;
-  args?: string[];
-  env?: Record<string, string>;
-  cwd?: string;
-}
+import type { ExecParameters } from '@farm/core';
 
 /**
  * `exec`: runs a program directly, never through a shell, so arguments reach it exactly as given.

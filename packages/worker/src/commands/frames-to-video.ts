@@ -6,16 +6,7 @@ import type { CommandExecutor } from './command-context';
 import { expandGlob } from './expand-glob';
 import { runCommandProcess } from './run-command-process';
 import { shellSplit } from '@farm/core';
-
-export interface FramesToVideoParameters {
-  exe: string;
-  exeArgs?: string;
-  fps: number;
-  inputGlob: string;
-  outputFile: string;
-  argsBefore?: string[];
-  args?: string[];
-}
+import type { FramesToVideoParameters } from '@farm/core';
 
 /**
  * The FFmpeg call of `frames-to-video`:

@@ -1,10 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { CommandExecutor } from './command-context';
 import { resolveInWorkDir } from './command-paths';
-
-export interface MakeDirectoryParameters {
-  path: string;
-}
+import type { MakeDirectoryParameters } from '@farm/core';
 
 /** `make-directory`: creates a directory and its parents; one that exists already is fine. */
 export const makeDirectory: CommandExecutor<MakeDirectoryParameters> = async (params, ctx) => {

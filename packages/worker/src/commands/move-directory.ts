@@ -3,11 +3,7 @@ import path from 'node:path';
 import { FarmError } from '@farm/core';
 import type { CommandContext, CommandExecutor } from './command-context';
 import { resolveInWorkDir } from './command-paths';
-
-export interface MoveDirectoryParameters {
-  src: string;
-  dest: string;
-}
+import type { MoveDirectoryParameters } from '@farm/core';
 
 const MAX_ASIDE_SUFFIX = 999;
 

@@ -1,9 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandExecutor } from './command-context';
-
-export interface SleepParameters {
-  duration_in_seconds: number;
-}
+import type { SleepParameters } from '@farm/core';
 
 // setTimeout fires at once for delays beyond a signed 32-bit number of milliseconds.
 const MAX_TIMER_MS = 2 ** 31 - 1;
