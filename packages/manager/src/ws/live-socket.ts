@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import type { Logger } from 'winston';
 import { FarmError, validateSchema, type LiveEvent, type Subscription } from '@farm/core';
-import { WWW_AUTHENTICATE, authenticate, authorize, readBearerToken } from '../http/authenticate';
+import { authorize, readBearerToken } from '../http/authenticate';
 import { describeError, toErrorResponse } from '../http/error-response';
 import type { AuthenticateToken, Principal } from '../http/principal';
 import type { ServerAttachment } from '../http/serve';
@@ -17,7 +17,8 @@ import {
 import { createKeepalive, DEFAULT_KEEPALIVE_INTERVAL_MS } from './keepalive';
 import { closeAll } from './worker-socket';
 import { readText } from './read-text';
-import { rejectUpgrade, routeUpgrades } from './upgrade-router';
+import { acceptAuthenticatedUpgrade } from './authenticated-upgrade';
+import { routeUpgrades } from './upgrade-router';
 
 export const LIVE_SOCKET_PATH = '/api/v1/ws';
 /** Close code for a client dropped because it does not read fast enough ("try again later"). */
@@ -211,36 +212,18 @@ export function createLiveSocket(deps: LiveSocketDeps): LiveSocket {
   }
 
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    if (closing) {
-      rejectUpgrade(socket, 503, { code: 'unavailable', message: 'the manager is shutting down' });
-      return;
-    }
-    authenticate(
-      { auth: 'user', scope: 'jobs:read' },
-      tokenOf(request),
-      deps.authenticateToken,
-    ).then(
-      (principal) => {
-        if (closing || socket.destroyed || !principal) {
-          rejectUpgrade(socket, 503, {
-            code: 'unavailable',
-            message: 'the manager is shutting down',
-          });
-          return;
-        }
-        wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, principal));
-      },
-      (error: unknown) => {
-        const { status, body } = toErrorResponse(error, logger);
-        rejectUpgrade(
-          socket,
-          status,
-          body,
-          status === 401 ? { 'WWW-Authenticate': WWW_AUTHENTICATE } : {},
-        );
-      },
-    );
+    acceptAuthenticatedUpgrade({
+      wss,
+      request,
+      socket,
+      head,
+      requirement: { auth: 'user', scope: 'jobs:read' },
+      token: tokenOf(request),
+      authenticateToken: deps.authenticateToken,
+      logger,
+      isClosing: () => closing,
+      onAccepted: (ws, principal) => onConnection(ws, principal),
+    });
   }
 
   const endpoint: LiveSocket = {

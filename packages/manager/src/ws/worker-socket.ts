@@ -9,7 +9,7 @@ import {
   type WorkerSocketPush,
   type WorkerSocketRequest,
 } from '@farm/core';
-import { WWW_AUTHENTICATE, authenticate, readBearerToken } from '../http/authenticate';
+import { readBearerToken } from '../http/authenticate';
 import { describeError, toErrorResponse, validationFailed } from '../http/error-response';
 import type { AuthenticateToken, WorkerPrincipal } from '../http/principal';
 import type { ServerAttachment } from '../http/serve';
@@ -20,7 +20,8 @@ import {
 } from '../http/worker-operations';
 import { createKeepalive, DEFAULT_KEEPALIVE_INTERVAL_MS } from './keepalive';
 import { readText } from './read-text';
-import { rejectUpgrade, routeUpgrades } from './upgrade-router';
+import { acceptAuthenticatedUpgrade } from './authenticated-upgrade';
+import { routeUpgrades } from './upgrade-router';
 
 export const WORKER_SOCKET_PATH = '/api/v1/ws/worker';
 
@@ -194,39 +195,18 @@ export function createWorkerSocket(deps: WorkerSocketDeps): WorkerSocket {
   }
 
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // Errors while we await authentication (the peer hangs up) must not crash the process.
-    socket.on('error', () => socket.destroy());
-    if (closing) {
-      rejectUpgrade(socket, 503, { code: 'unavailable', message: 'the manager is shutting down' });
-      return;
-    }
-    authenticate(
-      { auth: 'worker' },
-      readBearerToken(request.headers.authorization),
-      deps.authenticateToken,
-    ).then(
-      (principal) => {
-        if (closing || socket.destroyed) {
-          rejectUpgrade(socket, 503, {
-            code: 'unavailable',
-            message: 'the manager is shutting down',
-          });
-          return;
-        }
-        wss.handleUpgrade(request, socket, head, (ws) =>
-          onConnection(ws, principal as WorkerPrincipal),
-        );
-      },
-      (error: unknown) => {
-        const { status, body } = toErrorResponse(error, logger);
-        rejectUpgrade(
-          socket,
-          status,
-          body,
-          status === 401 ? { 'WWW-Authenticate': WWW_AUTHENTICATE } : {},
-        );
-      },
-    );
+    acceptAuthenticatedUpgrade({
+      wss,
+      request,
+      socket,
+      head,
+      requirement: { auth: 'worker' },
+      token: readBearerToken(request.headers.authorization),
+      authenticateToken: deps.authenticateToken,
+      logger,
+      isClosing: () => closing,
+      onAccepted: (ws, principal) => onConnection(ws, principal as WorkerPrincipal),
+    });
   }
 
   const endpoint: WorkerSocket = {
