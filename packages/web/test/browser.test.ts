@@ -174,6 +174,11 @@ describeBrowser('the web app against a real manager and worker', () => {
       };
     });
     expect(state.requeueDisabled).toBe(!state.canceled);
+    // The worker reports the stop, so the job settles in canceled, live, and offers requeue.
+    await row.locator('.status-canceled').waitFor({ timeout: 30_000 });
+    await page.waitForSelector('.bulk-bar button:has-text("Requeue all"):not([disabled])', {
+      timeout: 10_000,
+    });
     await shot('jobs-after-cancel');
   });
 
