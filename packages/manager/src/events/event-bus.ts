@@ -12,9 +12,14 @@ export const DEFAULT_BULK_THRESHOLD = 10;
 /** `tasks-bulk-updated` lists its task ids only up to this many (the schema's limit). */
 export const MAX_BULK_TASK_IDS = 1000;
 
-/** What travels between replicas (as JSON): the event itself, or a reference to a stored one. */
+/**
+ * What travels between replicas (as JSON): the events of one tick, one event (sent by replicas of
+ * an earlier version), or a reference to a stored event too large for a notification.
+ */
 export type RemoteEnvelope =
-  { origin: string; event: BroadcastEvent } | { origin: string; type: 'ref'; ref: string };
+  | { origin: string; events: BroadcastEvent[] }
+  | { origin: string; event: BroadcastEvent }
+  | { origin: string; type: 'ref'; ref: string };
 
 /** How the bus reaches other replicas; all optional, so one process needs none of it. */
 export interface EventBusOptions {
@@ -44,7 +49,7 @@ export interface EventBus {
   subscribe(listener: BroadcastEventListener): () => void;
   /** Hands an envelope received from another replica to local listeners; skips our own. */
   receiveRemote(payload: string): Promise<void>;
-  /** Sends every gathered `task-updated` event now. */
+  /** Sends every gathered `task-updated` event now, and what waits for other replicas. */
   flush(): void;
   /** Flushes and stops all timers; later publishes are delivered without coalescing. */
   close(): void;
@@ -68,6 +73,11 @@ interface JobWindow {
  * `tasks-bulk-updated`, `last-rendered`) first flushes that job's window, so per job the order of
  * events is kept. Coalescing happens before the replica bridge, so replicas receive the merged
  * events and deliver them as they come.
+ *
+ * Towards other replicas, the events of one turn of the event loop travel together: as few
+ * `publishRemote` payloads as fit under `maxRemotePayloadBytes` (usually one), in order. Each
+ * payload is a NOTIFY, and every NOTIFY is a commit that takes Postgres's cluster-wide
+ * notification lock, so one per event made them queue behind each other (docs/performance.md).
  */
 export function createEventBus(options: EventBusOptions = {}): EventBus {
   const origin = options.origin ?? randomUUID();
@@ -78,6 +88,11 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
   const listeners = new Set<BroadcastEventListener>();
   const windows = new Map<string, JobWindow>();
   let closed = false;
+  // A batch payload is `{"origin":"...","events":[<event>,<event>]}`, built from event JSON.
+  const head = `{"origin":${JSON.stringify(origin)},"events":[`;
+  const envelopeBytes = Buffer.byteLength(head) + 2;
+  let outgoing: string[] = [];
+  let outgoingScheduled = false;
 
   function deliverLocal(event: BroadcastEvent): void {
     for (const listener of listeners) {
@@ -93,11 +108,53 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
   }
 
   function sendRemote(event: BroadcastEvent): void {
+    if (!options.publishRemote) return;
+    const json = JSON.stringify(event);
+    // The envelope adds the origin and brackets: an event that cannot travel alone goes by reference.
+    if (Buffer.byteLength(json) + envelopeBytes > maxPayload) {
+      sendOversized(event, JSON.stringify({ origin, event } satisfies RemoteEnvelope));
+      return;
+    }
+    outgoing.push(json);
+    if (closed) {
+      flushRemote();
+    } else if (!outgoingScheduled) {
+      outgoingScheduled = true;
+      setImmediate(flushRemote);
+    }
+  }
+
+  function flushRemote(): void {
+    outgoingScheduled = false;
     const publishRemote = options.publishRemote;
-    if (!publishRemote) return;
-    const payload = JSON.stringify({ origin, event } satisfies RemoteEnvelope);
+    const events = outgoing;
+    outgoing = [];
+    if (!publishRemote || events.length === 0) return;
+    let batch: string[] = [];
+    let bytes = envelopeBytes;
+    const send = (): void => {
+      if (batch.length === 0) return;
+      const payload = `${head}${batch.join(',')}]}`;
+      Promise.resolve(publishRemote(payload)).catch((error: unknown) =>
+        logger?.error('could not send live events to other replicas', {
+          error: describeError(error),
+        }),
+      );
+      batch = [];
+      bytes = envelopeBytes;
+    };
+    for (const json of events) {
+      const size = Buffer.byteLength(json) + 1;
+      if (bytes + size > maxPayload) send();
+      batch.push(json);
+      bytes += size;
+    }
+    send();
+  }
+
+  function sendOversized(event: BroadcastEvent, payload: string): void {
+    const publishRemote = options.publishRemote!;
     const send = async (): Promise<void> => {
-      if (Buffer.byteLength(payload) <= maxPayload) return publishRemote(payload);
       if (!options.storeOversized) {
         logger?.warn(
           'live event too large for other replicas and no store configured; sent locally only',
@@ -109,7 +166,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
         return;
       }
       const ref = await options.storeOversized(payload);
-      return publishRemote(JSON.stringify({ origin, type: 'ref', ref } satisfies RemoteEnvelope));
+      await publishRemote(JSON.stringify({ origin, type: 'ref', ref } satisfies RemoteEnvelope));
     };
     send().catch((error: unknown) =>
       logger?.error('could not send a live event to other replicas', {
@@ -201,6 +258,10 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
         return;
       }
       if (envelope.origin === origin) return;
+      if ('events' in envelope) {
+        for (const event of envelope.events) deliverLocal(event);
+        return;
+      }
       if ('event' in envelope) {
         deliverLocal(envelope.event);
         return;
@@ -213,10 +274,12 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
     },
     flush() {
       for (const jobId of [...windows.keys()]) closeWindow(jobId);
+      flushRemote();
     },
     close() {
       closed = true;
       for (const jobId of [...windows.keys()]) closeWindow(jobId);
+      flushRemote();
     },
   };
 }

@@ -172,11 +172,17 @@ export function claimStatement(workerId: string, options: ClaimOptions = {}): Ra
   // If step 3 finds nothing (others took the job's last tasks), the row says so through
   // `best_job_id` and `claimTask` runs the statement again with a fresh snapshot.
   // Project fairness reads the jobs' `tasks_active` counters, never counts task rows.
+  // The claim commits asynchronously (`synchronous_commit` off for this statement's own
+  // transaction): the job row lock is then held for the statement, not also for a WAL flush,
+  // which was what every claim of a job queued behind. A claim lost in a database crash only
+  // hands the task out again: its worker's next report is refused (409) and it stops the task,
+  // as after a worker timeout (docs/decisions/0007).
   return sql<ClaimRow>`
     with w as (
       select id, status, status_requested, status_requested_lazy, platform, task_types, tags,
         (status = 'awake' and (status_requested is null or status_requested = 'awake'))
-          as may_claim
+          as may_claim,
+        set_config('synchronous_commit', 'off', true) as async_commit
       from workers where id = ${workerId}
     ),
     seen as (

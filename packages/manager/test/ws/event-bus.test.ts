@@ -155,8 +155,9 @@ describe('createEventBus', () => {
       const seenB = collect(b);
       const event: BroadcastEvent = { type: 'worker-deleted', workerId: JOB_A };
       a.publish(event);
+      await new Promise((resolve) => setImmediate(resolve));
       expect(wire).toHaveLength(1);
-      expect(JSON.parse(wire[0]!)).toEqual({ origin: a.origin, event });
+      expect(JSON.parse(wire[0]!)).toEqual({ origin: a.origin, events: [event] });
       // NOTIFY reaches every listener, the sender included.
       await a.receiveRemote(wire[0]!);
       await b.receiveRemote(wire[0]!);
@@ -183,6 +184,32 @@ describe('createEventBus', () => {
       expect(JSON.parse(wire[0]!)).toEqual({ origin: a.origin, type: 'ref', ref: 'ref-0' });
       await b.receiveRemote(wire[0]!);
       expect(seenB).toEqual([big]);
+    });
+
+    it('sends the events of one tick as few notifications, in order', async () => {
+      const { a, b, wire } = linkedPair();
+      const seenB = collect(b);
+      const events: BroadcastEvent[] = Array.from({ length: 300 }, (_, i) => ({
+        type: 'task-log',
+        jobId: JOB_A,
+        taskId: JOB_B,
+        lines: `line ${i}\n`,
+      }));
+      for (const event of events) a.publish(event);
+      expect(wire).toHaveLength(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      // 300 events of about 120 bytes: a handful of payloads, each under the NOTIFY limit.
+      expect(wire.length).toBeGreaterThan(1);
+      expect(wire.length).toBeLessThan(10);
+      for (const payload of wire) {
+        expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(MAX_REMOTE_PAYLOAD_BYTES);
+        await b.receiveRemote(payload);
+      }
+      expect(seenB).toEqual(events);
+      // A replica of the previous version sends one event per payload; it is still understood.
+      const single: BroadcastEvent = { type: 'worker-deleted', workerId: JOB_A };
+      await b.receiveRemote(JSON.stringify({ origin: 'older', event: single }));
+      expect(seenB.at(-1)).toEqual(single);
     });
 
     it('ignores malformed payloads', async () => {

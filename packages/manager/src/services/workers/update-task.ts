@@ -17,16 +17,55 @@ import { countCapableWorkers, touchWorkerSeen } from '../../db/queries/workers';
 import type { WorkerPrincipal } from '../../http/principal';
 import type { ServiceContext } from '../service-context';
 import { rollUpJob, transitionTasks } from '../task-transitions';
+import { createGroupCommit, type GroupCommit } from './group-commit';
 import { createKeyedSerializer } from './keyed-serializer';
+import { applyCompletions, applyProgressReports, type TaskReport } from './report-batches';
 import { countLogBytes, logText, managerLog, writeLogs, type PendingLog } from './task-log-lines';
 import { publishOutcome, readOutcome } from './task-outcome';
+import { explainRefusal, taskConflict } from './task-refusals';
 
-/** 409 `conflict` with a stable `details.reason`, as the API document describes. */
-export function taskConflict(reason: 'not-your-task' | 'task-not-active', message: string) {
-  return new FarmError('conflict', message, { details: { reason } });
-}
+export { taskConflict };
 
 const serializer = createKeyedSerializer();
+
+interface ReportBatches {
+  progress: GroupCommit<TaskReport, null>;
+  completions: GroupCommit<TaskReport, null>;
+}
+
+// One pair of group commits per context: the worker handlers of a manager share one context (its
+// logs, events and wake-ups are the ones a batch must use), tests make one per test.
+const batchesByContext = new WeakMap<ServiceContext, ReportBatches>();
+
+function batchesFor(ctx: ServiceContext): ReportBatches {
+  let batches = batchesByContext.get(ctx);
+  if (!batches) {
+    batches = {
+      progress: createGroupCommit((reports) => applyProgressReports(ctx, reports)),
+      completions: createGroupCommit((reports) => applyCompletions(ctx, reports)),
+    };
+    batchesByContext.set(ctx, batches);
+  }
+  return batches;
+}
+
+/**
+ * Runs a report in the next group commit; when the whole batch fails (a deadlock, a bad id that
+ * broke the statement), the report is applied alone, so one bad report cannot fail the others.
+ * A refusal of this report (404/409) is its own answer.
+ */
+async function inBatch(
+  batch: GroupCommit<TaskReport, null>,
+  report: TaskReport,
+  alone: () => Promise<void>,
+): Promise<void> {
+  try {
+    await batch.submit(report);
+  } catch (error) {
+    if (error instanceof FarmError) throw error;
+    await alone();
+  }
+}
 
 /**
  * Applies a worker's report on one of its tasks: activity, progress, steps, log text, and a
@@ -35,9 +74,10 @@ const serializer = createKeyedSerializer();
  * `details.reason` (`not-your-task`, `task-not-active`) and nothing changes. Updates of one task
  * are applied in arrival order.
  *
- * Cost: a report without a status change is one statement; a status change is one transaction
- * of a few statements (job lock, task lock, transition, roll-up, and the failure rules when it
- * failed).
+ * Cost: reports are group-committed (`report-batches.ts`): progress reports arriving together
+ * are one statement, completions arriving together one transaction with one job lock, counter
+ * update and roll-up per job; the caller is answered after its batch commits. A failure is one
+ * transaction of its own (job lock, task lock, failure rules, transition, roll-up).
  */
 export function updateTask(
   ctx: ServiceContext,
@@ -45,11 +85,20 @@ export function updateTask(
   taskId: string,
   update: TaskUpdate,
 ): Promise<void> {
-  return serializer.run(taskId, () =>
-    update.status === undefined || update.status === 'active'
-      ? reportProgress(ctx, worker, taskId, update)
-      : reportEnd(ctx, worker, taskId, update, update.status),
-  );
+  const report: TaskReport = { worker, taskId, update };
+  return serializer.run(taskId, () => {
+    if (update.status === undefined || update.status === 'active') {
+      return inBatch(batchesFor(ctx).progress, report, () =>
+        reportProgress(ctx, worker, taskId, update),
+      );
+    }
+    if (update.status === 'completed') {
+      return inBatch(batchesFor(ctx).completions, report, () =>
+        reportEnd(ctx, worker, taskId, update, 'completed'),
+      );
+    }
+    return reportEnd(ctx, worker, taskId, update, update.status);
+  });
 }
 
 /**
@@ -78,26 +127,6 @@ export function failTaskForSilentWorker(
   });
 }
 
-async function explainRefusal(
-  ctx: ServiceContext,
-  worker: WorkerPrincipal,
-  taskId: string,
-): Promise<FarmError> {
-  const task = await ctx.db
-    .selectFrom('tasks')
-    .select(['status', 'worker_id'])
-    .where('id', '=', taskId)
-    .executeTakeFirst();
-  if (!task) return taskNotFound(taskId);
-  if (task.worker_id !== worker.workerId) {
-    return taskConflict('not-your-task', `task ${taskId} is not assigned to this worker`);
-  }
-  return taskConflict(
-    'task-not-active',
-    `task ${taskId} is ${task.status}; the worker must stop it`,
-  );
-}
-
 async function reportProgress(
   ctx: ServiceContext,
   worker: WorkerPrincipal,
@@ -123,7 +152,7 @@ async function reportProgress(
     where id = ${taskId} and worker_id = ${worker.workerId} and status = 'active'
     returning *`.execute(ctx.db);
   const row = rows[0];
-  if (!row) throw await explainRefusal(ctx, worker, taskId);
+  if (!row) throw await explainRefusal(ctx.db, worker, taskId);
   if (log !== null) await writeLogs(ctx, [{ jobId: row.job_id, taskId, text: log }]);
   if (update.activity !== undefined || update.progress !== undefined) {
     ctx.publish({

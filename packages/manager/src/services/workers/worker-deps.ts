@@ -1,6 +1,7 @@
 import type { WorkerSocketPush } from '@farm/core';
 import type { Wakeups } from '../../http/long-poll';
 import type { ServiceContext } from '../service-context';
+import type { WorkerPresence } from './worker-presence';
 
 /** What the worker services need beyond the `ServiceContext`: the shell's worker channels. */
 export interface WorkerChannels {
@@ -8,6 +9,8 @@ export interface WorkerChannels {
   wakeups: Wakeups;
   /** Sends a push over the worker's socket; false when it is not connected to this replica. */
   pushToWorker: (workerId: string, message: WorkerSocketPush) => boolean;
+  /** Heartbeats in memory, written in batches; without it each heartbeat writes the database. */
+  presence?: WorkerPresence;
 }
 
 /** The context every worker service function takes. */
