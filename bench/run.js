@@ -20,6 +20,7 @@ const { runFleet } = require('./scenarios/fleet');
 const { runCancel } = require('./scenarios/cancel');
 const { runManySmallJobs } = require('./scenarios/many-small-jobs');
 const { runFairness } = require('./scenarios/fairness');
+const { runReplicas } = require('./scenarios/replicas');
 
 function parseArgs(argv) {
   const options = { only: null, scale: 1, profile: true, out: null };
@@ -202,6 +203,18 @@ function scenarios(scale, profile) {
             jobsPerProject: 4,
             tasksPerJob: n(250, 25),
             maxDurationMs: ms(20000),
+          }),
+      },
+    ],
+    replicas: [
+      {
+        name: 'replicas-postgres',
+        what: '1, 2 and 3 manager replicas on one Postgres behind a round-robin proxy, 50 socket workers',
+        run: () =>
+          runReplicas({
+            workers: n(50, 10),
+            tasks: n(20000, 100),
+            maxDurationMs: ms(8000),
           }),
       },
     ],

@@ -45,6 +45,8 @@ async function startManager({
   cpuProfDir = null,
   label = 'manager',
   copyDataDirFrom = null,
+  // A further replica on a database that already has its admin writes no token file.
+  waitForAdminToken = true,
 } = {}) {
   if (!fs.existsSync(MANAGER_MAIN)) throw new Error('the manager is not built (npm run build)');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'farm-bench-'));
@@ -101,11 +103,14 @@ async function startManager({
     throw new Error(`${error.message}; manager stderr: ${stderrTail.join('\n')}`);
   }
   const tokenFile = path.join(dataDir, 'admin-token');
-  const adminToken = await waitFor(
-    'the admin token',
-    async () => (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : undefined),
-    10000,
-  );
+  const adminToken = !waitForAdminToken
+    ? null
+    : await waitFor(
+        'the admin token',
+        async () =>
+          fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : undefined,
+        10000,
+      );
   log(`${label} up on ${url} (pid ${child.pid}) in ${Date.now() - startedAt} ms`);
   return {
     url,

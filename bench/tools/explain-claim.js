@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 // EXPLAIN (ANALYZE, BUFFERS) of the manager's claim statement on a database holding N runnable
-// 10-task jobs (default 700), to see how a claim's cost grows with the number of jobs:
+// jobs of M tasks (default 700 jobs of 10), to see how a claim's cost grows with the number of
+// jobs and of tasks (the second shows that the indexes carry it on a million-task table):
 //   node bench/tools/explain-claim.js 700
+//   node bench/tools/explain-claim.js 10 100000
 const path = require('node:path');
 const { Kysely, PostgresDialect } = require('kysely');
 const { Pool } = require('pg');
@@ -13,6 +15,7 @@ const { registerWorker, connectSocketWorker, signOn } = require('../load/sim-wor
 
 async function main() {
   const jobs = Number(process.argv[2] || 700);
+  const tasksPerJob = Number(process.argv[3] || 10);
   const { claimStatement } = require(
     path.join(ROOT, 'packages/manager/dist/scheduler/claim-task.js'),
   );
@@ -24,17 +27,20 @@ async function main() {
     const lane = async () => {
       while (next < jobs) {
         next++;
-        await http.request('POST', '/api/v1/jobs', {
+        const r = await http.request('POST', '/api/v1/jobs', {
           token: manager.adminToken,
           body: {
             name: `j${next}`,
             type: 'shell-frames',
-            settings: { command: 'true', frames: '1-10' },
+            settings: { command: 'true', frames: `1-${tasksPerJob}` },
           },
         });
+        if (r.status !== 201)
+          throw new Error(`submission ${next}: ${r.status} ${JSON.stringify(r.body)}`);
       }
     };
-    await Promise.all(Array.from({ length: 8 }, lane));
+    // Big jobs one at a time: each compiles its tasks in the manager's memory.
+    await Promise.all(Array.from({ length: tasksPerJob > 1000 ? 1 : 8 }, lane));
     const { token, workerId } = await registerWorker(http, manager.registrationSecret, 'explainer');
     const worker = await connectSocketWorker(manager.url, 'explainer', token, () => {});
     await signOn(worker);
@@ -44,6 +50,13 @@ async function main() {
     const kysely = new Kysely({
       dialect: new PostgresDialect({ pool: new Pool({ connectionString: db.url, max: 1 }) }),
     });
+    // Fresh statistics, as autovacuum would have them on a farm that has run for a while.
+    await kysely.executeQuery({ sql: 'analyze', parameters: [], query: { kind: 'RawNode' } });
+    const count = await kysely.executeQuery({
+      sql: 'select count(*)::int as n from tasks',
+      parameters: [],
+      query: { kind: 'RawNode' },
+    });
     const compiled = claimStatement(workerId).compile(kysely);
     const { rows } = await kysely.executeQuery({
       ...compiled,
@@ -51,7 +64,8 @@ async function main() {
     });
     await kysely.destroy();
     process.stdout.write(
-      `runnable jobs: ${jobs}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`,
+      `runnable jobs: ${jobs}, tasks in the table: ${count.rows[0].n}\n` +
+        `${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`,
     );
   } finally {
     await db.drop();
