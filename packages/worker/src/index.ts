@@ -11,6 +11,7 @@ export * from './manager-connection';
 export * from './manager-http';
 export * from './outbox';
 export * from './output-uploader';
+export * from './output-watcher';
 export * from './protocol';
 export * from './run-task';
 export * from './self-test';

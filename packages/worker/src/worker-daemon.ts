@@ -8,7 +8,7 @@ import {
   type WorkerStatus,
 } from '@farm/core';
 import { backoffDelayMs, delay, type BackoffOptions } from './backoff';
-import type { CommandRegistry } from './commands';
+import { previewFolders, type CommandRegistry } from './commands';
 import type { WorkerConfig } from './config';
 import { loadCredentials, saveCredentials, type WorkerCredentials } from './credentials';
 import { discoverManager } from './discovery';
@@ -18,6 +18,7 @@ import { createManagerConnection, type ManagerConnection } from './manager-conne
 import { callManager, describeError, registerWorker, uploadTaskOutput } from './manager-http';
 import { openOutbox, type Outbox, type OutboxEntry, type OutboxSendResult } from './outbox';
 import { createOutputUploader, type OutputUploader } from './output-uploader';
+import { createOutputWatcher, IMAGE_EXTENSIONS } from './output-watcher';
 import {
   API_PREFIX,
   apiPlatform,
@@ -103,6 +104,8 @@ export function createWorkerDaemon(options: WorkerDaemonOptions): WorkerDaemon {
   let connection: ManagerConnection | undefined;
   let outbox: Outbox | undefined;
   let uploader: OutputUploader | undefined;
+  // Without FFmpeg only PNG and JPEG can be sent as they are.
+  let previewExtensions: readonly string[] = IMAGE_EXTENSIONS;
   let currentTask: RunningTask | undefined;
   let pendingRequest: { status: WorkerRequestedStatus; lazy: boolean } | undefined;
   let needsSignOn = true;
@@ -441,6 +444,17 @@ export function createWorkerDaemon(options: WorkerDaemonOptions): WorkerDaemon {
     box.adopt(task.id);
     logger.info(`running task ${task.id} "${task.name}" of job "${task.jobName}"`);
     const started = Date.now();
+    const folders = previewFolders(task.commands, config.workDir);
+    const watcher =
+      uploader !== undefined && folders.length > 0
+        ? createOutputWatcher({
+            folders,
+            extensions: previewExtensions,
+            onImage: (imagePath) => uploader?.offer(task.id, imagePath),
+            onError: (error) => logger.debug(`watching for previews: ${describeError(error)}`),
+          })
+        : undefined;
+    if (watcher !== undefined) logger.debug(`watching ${folders.join(', ')} for previews`);
     try {
       const result = await runTask({
         task,
@@ -450,8 +464,13 @@ export function createWorkerDaemon(options: WorkerDaemonOptions): WorkerDaemon {
         signal: running.controller.signal,
         workDir: config.workDir,
         killGraceMs: options.killGraceMs,
-        onOutput: (imagePath) => uploader?.offer(task.id, imagePath),
-        beforeFinish: () => uploader?.settled() ?? Promise.resolve(),
+        // Blender's `Saved:` lines go through the watcher too, so a frame is sent once.
+        onOutput: (imagePath) =>
+          watcher ? watcher.offer(imagePath) : uploader?.offer(task.id, imagePath),
+        beforeFinish: async () => {
+          await watcher?.close({ flush: true });
+          await uploader?.settled();
+        },
         // Stops the manager asked for are reported, so a canceled job can settle; a shutdown's
         // stop ('unavailable') is handed back at sign-off instead.
         reportStop: (reason) => isFarmError(reason) && reason.code === 'conflict',
@@ -463,6 +482,7 @@ export function createWorkerDaemon(options: WorkerDaemonOptions): WorkerDaemon {
       if (result.outcome === 'completed') logger.info(`task ${task.id} completed in ${took} s`);
       else logger.info(`task ${task.id} ${result.outcome} after ${took} s: ${result.reason}`);
     } finally {
+      await watcher?.close();
       currentTask = undefined;
     }
   }
@@ -571,6 +591,7 @@ export function createWorkerDaemon(options: WorkerDaemonOptions): WorkerDaemon {
     credentials = stored?.managerUrl === url ? stored : await register(url);
     const ffmpeg =
       options.ffmpeg === undefined ? findProgram('ffmpeg') : (options.ffmpeg ?? undefined);
+    if (ffmpeg === undefined) previewExtensions = ['.png', '.jpg', '.jpeg'];
     uploader = createOutputUploader({
       ffmpeg,
       upload: async (taskId, image, contentType) => {

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkerConfig } from '../src/config';
 import type { HostStats } from '../src/protocol';
@@ -11,6 +11,7 @@ import {
 import { silentLogger } from '../src/worker-logger';
 import { startFakeManager, makeTask, type FakeManager } from './support/fake-manager';
 import { isRunning, makeTempDir, waitFor } from './fixtures/processes';
+import { solidPng } from './fixtures/png';
 
 function configFor(fake: FakeManager, dataDir = makeTempDir('daemon')): WorkerConfig {
   return {
@@ -134,6 +135,33 @@ describe('worker daemon against a manager double', () => {
       .map((u) => u.body.progress)
       .filter((p): p is number => typeof p === 'number');
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  it('uploads only the newest image a program writes into its output folder while the task runs', async () => {
+    const config = configFor(fake);
+    await start(config);
+    await waitFor(() => fake.ops('claim').length >= 1);
+    const sources = makeTempDir('frames');
+    const frames = [1, 2, 3, 4, 5].map((i) => {
+      const file = path.join(sources, `src_${i}.png`);
+      writeFileSync(file, solidPng(16 + i, 16, [i * 40, 0, 0]));
+      return file;
+    });
+    const outputDir = path.join(makeTempDir('render'), 'frames');
+    // A non-Blender program: it makes its folder, writes five frames at once, then keeps running.
+    const script = [
+      `mkdir -p '${outputDir}'`,
+      ...frames.map((f, i) => `cp '${f}' '${outputDir}/frame_${i + 1}.png'`),
+      'sleep 1.5',
+    ].join(' && ');
+    const task = makeTask([
+      { name: 'exec', parameters: { exe: 'sh', args: ['-c', script], outputDir } },
+    ]);
+    fake.queue.push(task);
+    fake.push({ type: 'work-available' });
+    await waitFor(() => statuses(fake, task.id).includes('completed'), 10_000);
+    expect(fake.uploads.map((u) => [u.taskId, u.contentType])).toEqual([[task.id, 'image/png']]);
+    expect(fake.uploads[0]!.data.equals(readFileSync(frames[4]!))).toBe(true);
   });
 
   it('fails a task whose command fails, with the reason in the log and as failureReason', async () => {

@@ -60,6 +60,9 @@ export const COMMAND_SCHEMAS: Readonly<Record<CommandName, CommandJsonSchema>> =
       argsBefore: stringList('Arguments placed before the blend file.'),
       blendfile: nonEmpty('Path of the blend file to render.'),
       args: stringList('Arguments placed after the blend file, e.g. `--render-frame 1..10`.'),
+      outputDir: nonEmpty(
+        'Folder whose new images become previews; by default the folder of `--render-output`.',
+      ),
     },
     ['exe', 'blendfile'],
   ),
@@ -90,6 +93,9 @@ export const COMMAND_SCHEMAS: Readonly<Record<CommandName, CommandJsonSchema>> =
         description: 'Environment variables added to the worker environment.',
       },
       cwd: nonEmpty('Working directory of the program.'),
+      outputDir: nonEmpty(
+        'Folder the program writes images to; the worker watches it and uploads the newest as a preview.',
+      ),
     },
     ['exe'],
   ),

@@ -16,6 +16,8 @@ export interface BlenderRenderParameters {
   argsBefore?: string[];
   blendfile: string;
   args?: string[];
+  /** Folder watched for previews; the folder of `--render-output` when not given. */
+  outputDir?: string;
 }
 
 /** Parameters of `frames-to-video`: runs `{exe} {exeArgs} {argsBefore} {input} {args} -r {fps} {outputFile}`. */
@@ -35,6 +37,8 @@ export interface ExecParameters {
   args?: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** Folder the program writes images to; its newest image becomes the task's preview. */
+  outputDir?: string;
 }
 
 export interface MakeDirectoryParameters {

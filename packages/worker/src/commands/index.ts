@@ -10,5 +10,6 @@ export * from './expand-glob';
 export * from './frames-to-video';
 export * from './make-directory';
 export * from './move-directory';
+export * from './preview-folders';
 export * from './run-command-process';
 export * from './sleep';

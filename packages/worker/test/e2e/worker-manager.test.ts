@@ -1,9 +1,10 @@
 // End to end: the real manager and a real `farm-worker` process, talking over the network.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createFarmClient, type FarmClient, type TaskSummary } from '@farm/core';
 import { findProgram, isRunning, makeTempDir, waitFor } from '../fixtures/processes';
+import { solidPng } from '../fixtures/png';
 import {
   eventually,
   freePort,
@@ -16,6 +17,18 @@ import {
 } from '../support/e2e';
 
 const SECRET = 'e2e-registration-secret';
+
+/** The size in a JPEG's start-of-frame segment. */
+function jpegSize(bytes: Buffer): { width: number; height: number } | undefined {
+  let i = 2;
+  while (i + 8 < bytes.length) {
+    const marker = bytes[i + 1]!;
+    if (marker >= 0xc0 && marker <= 0xc3)
+      return { height: bytes.readUInt16BE(i + 5), width: bytes.readUInt16BE(i + 7) };
+    i += 2 + bytes.readUInt16BE(i + 2);
+  }
+  return undefined;
+}
 const unavailable = prepareBuild();
 if (unavailable !== undefined) console.log(`skipping the worker end-to-end tests: ${unavailable}`);
 const suite = unavailable === undefined ? describe : describe.skip;
@@ -196,9 +209,102 @@ suite('worker with the real manager', () => {
         /preview of task \S+ uploaded \(\d+ bytes, image\/jpeg\)/,
       );
       expect(w.output.join('\n')).not.toMatch(/preview upload/);
+      // ... and the manager made the job's last-rendered thumbnails from them.
+      const auth = { Authorization: `Bearer ${manager.adminToken}` };
+      const info = await eventually(
+        async () => {
+          const res = await fetch(`${manager.url}/api/v1/jobs/${job.id}/last-rendered`, {
+            headers: auth,
+          });
+          return res.status === 200
+            ? ((await res.json()) as { images: { small: string } })
+            : undefined;
+        },
+        30_000,
+        'the job`s last-rendered image',
+      );
+      const thumb = await fetch(`${manager.url}${info.images.small}`, { headers: auth });
+      expect(thumb.status).toBe(200);
+      expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+      const bytes = Buffer.from(await thumb.arrayBuffer());
+      expect([bytes[0], bytes[1]]).toEqual([0xff, 0xd8]);
+      // The 64x48 frame, never enlarged (its size depends on Blender's render percentage).
+      const size = jpegSize(bytes)!;
+      expect(size.width).toBeLessThanOrEqual(64);
+      expect(size.width * 3).toBe(size.height * 4);
     },
     120_000,
   );
+
+  it('previews the newest image any program writes to its output folder, as the job`s thumbnail', async () => {
+    // A job type whose program is not Blender: it copies three frames into `outputDir`.
+    writeFileSync(
+      path.join(managerDir, 'job-types', 'previews-e2e.js'),
+      `const JOB_TYPE = {
+        label: 'Previews e2e',
+        settings: [
+          { key: 'src', type: 'string', required: true },
+          { key: 'out', type: 'string', required: true },
+        ],
+      };
+      function compileJob(job) {
+        const s = job.settings;
+        const task = author.Task('frames', 'misc');
+        task.addCommand(author.Command('exec', {
+          exe: 'sh',
+          args: ['-c', "mkdir -p '" + s.out + "' && cp '" + s.src + "'/*.png '" + s.out + "'/ && sleep 2"],
+          outputDir: s.out,
+        }));
+        job.addTask(task);
+      }`,
+    );
+    await eventually(
+      () =>
+        client.getJobType('previews-e2e').then(
+          () => true,
+          () => undefined,
+        ),
+      30_000,
+      'the job type to load',
+    );
+    const src = makeTempDir('e2e-frames');
+    [40, 80, 120].forEach((width, i) =>
+      writeFileSync(
+        path.join(src, `frame_${i + 1}.png`),
+        solidPng(width, (width * 3) / 4, [200, 0, 0]),
+      ),
+    );
+    const out = path.join(makeTempDir('e2e-out'), 'frames');
+    worker();
+    const job = await client.submitJob({
+      name: 'e2e previews',
+      type: 'previews-e2e',
+      settings: { src, out },
+    });
+    await eventually(
+      async () => ((await client.getJob(job.id)).status === 'completed' ? true : undefined),
+      60_000,
+      'the job to complete',
+      explainJob(job.id),
+    );
+    const auth = { Authorization: `Bearer ${manager.adminToken}` };
+    const info = await eventually(
+      async () => {
+        const res = await fetch(`${manager.url}/api/v1/jobs/${job.id}/last-rendered`, {
+          headers: auth,
+        });
+        return res.status === 200
+          ? ((await res.json()) as { images: { small: string } })
+          : undefined;
+      },
+      30_000,
+      'the job`s last-rendered image',
+    );
+    const thumb = await fetch(`${manager.url}${info.images.small}`, { headers: auth });
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    // The newest frame (120x90), not an earlier one.
+    expect(jpegSize(Buffer.from(await thumb.arrayBuffer()))).toEqual({ width: 120, height: 90 });
+  });
 
   it('soft-fails a task whose command fails, and another worker then runs it', async () => {
     worker('e2e-a');

@@ -41,7 +41,7 @@ export interface FakeManager {
   /** Task updates in the order they arrived. */
   updates: Array<{ taskId: string; body: Record<string, unknown> }>;
   registrations: number;
-  uploads: Array<{ taskId: string; contentType: string; bytes: number }>;
+  uploads: Array<{ taskId: string; contentType: string; bytes: number; data: Buffer }>;
   /** Tasks handed out by the next claims, in order. */
   queue: FakeTask[];
   /** Tokens the fake accepts. */
@@ -105,6 +105,7 @@ export async function startFakeManager(
           taskId: output[1]!,
           contentType: String(req.headers['content-type']),
           bytes: body.length,
+          data: body,
         });
         return send(202);
       }

@@ -1,27 +1,26 @@
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { FarmError } from '@farm/core';
 import type { WorkerPrincipal } from '../../http/principal';
 import { taskNotFound } from '../../db/queries/tasks';
+import type { PreviewService } from '../previews';
 import type { ServiceContext } from '../service-context';
 import { taskConflict } from './update-task';
 
-const EXTENSIONS: Record<string, string> = { 'image/jpeg': 'jpg', 'image/png': 'png' };
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png']);
 
 /**
- * Stores an image a task produced as its job's latest preview,
- * `<storage>/previews/<jobId>/latest.<jpg|png>`, and records it in `last_rendered`. Only the
- * task's worker may upload, while the task runs. (Thumbnails and the live event come later.)
+ * Accepts an image a task produced for its job's last-rendered view and queues it on the previews
+ * service, which makes the thumbnails in the background. Only the task's worker may upload, while
+ * the task runs.
  */
 export async function storeTaskOutput(
   ctx: ServiceContext,
+  previews: PreviewService,
   worker: WorkerPrincipal,
   taskId: string,
   image: Buffer,
   contentType: string,
 ): Promise<void> {
-  const extension = EXTENSIONS[contentType];
-  if (!extension) {
+  if (!IMAGE_TYPES.has(contentType)) {
     throw new FarmError('unsupported_media_type', 'send the image as image/jpeg or image/png');
   }
   const task = await ctx.db
@@ -36,19 +35,5 @@ export async function storeTaskOutput(
   if (task.status !== 'active') {
     throw taskConflict('task-not-active', `task ${taskId} is ${task.status}`);
   }
-  const dir = path.join(ctx.config.storageDir, 'previews', task.job_id);
-  const file = path.join(dir, `latest.${extension}`);
-  await fsp.mkdir(dir, { recursive: true });
-  // Write then rename, so a reader never sees half an image.
-  const scratch = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await fsp.writeFile(scratch, image);
-  await fsp.rename(scratch, file);
-  const stored = path.relative(ctx.config.storageDir, file);
-  await ctx.db
-    .insertInto('last_rendered')
-    .values({ job_id: task.job_id, task_id: taskId, path: stored })
-    .onConflict((oc) =>
-      oc.column('job_id').doUpdateSet({ task_id: taskId, path: stored, updated_at: new Date() }),
-    )
-    .execute();
+  previews.submit({ jobId: task.job_id, taskId, image });
 }
