@@ -21,6 +21,8 @@ export interface Duty {
 export interface StartDutiesOptions {
   /** Replaces the manager's duties (tests). */
   duties?: readonly Duty[];
+  /** Run beside the manager's duties (each brings its own lock number). */
+  extraDuties?: readonly Duty[];
   /** The Postgres URL for the lock connection. @default ctx.config.databaseUrl */
   databaseUrl?: string;
 }
@@ -37,6 +39,11 @@ export const DUTY_LOCK_KEYS = {
   sleepSchedules: 2,
   repair: 3,
   cleanUp: 4,
+  /** The file store's garbage collection (file-store-gc.ts; started by the composition). */
+  fileStoreGc: 10,
+  /** Firing due schedules and releasing waiting jobs (schedule-duties.ts; issue 10). */
+  schedules: 11,
+  waitingJobs: 12,
 } as const;
 
 const MINUTE_MS = 60_000;
@@ -105,37 +112,43 @@ export function startDuties(
     });
   }
   const lock = createDutyLock(database, options.databaseUrl ?? ctx.config.databaseUrl, ctx.logger);
-  const duties = options.duties ?? managerDuties(ctx);
+  const duties = [...(options.duties ?? managerDuties(ctx)), ...(options.extraDuties ?? [])];
   const timers = new Set<NodeJS.Timeout>();
   const running = new Set<Promise<void>>();
   let stopped = false;
+  // A replica that does not hold a duty's lock asks again this often, not once per interval of
+  // the duty: otherwise an hourly duty would wait up to an hour to move when its holder dies.
+  const standbyMs = Math.max(ctx.config.dutyIntervalMs, 100);
 
   const schedule = (duty: Duty, delayMs: number) => {
     if (stopped) return;
     const timer = setTimeout(() => {
       timers.delete(timer);
-      const run = runOnce(duty).finally(() => {
-        running.delete(run);
-        schedule(duty, duty.intervalMs);
-      });
+      const run: Promise<void> = runOnce(duty)
+        .catch(() => false)
+        .then((held) => {
+          running.delete(run);
+          schedule(duty, held ? duty.intervalMs : Math.min(duty.intervalMs, standbyMs));
+        });
       running.add(run);
     }, delayMs);
     timer.unref();
     timers.add(timer);
   };
 
-  const runOnce = async (duty: Duty) => {
-    if (stopped) return;
+  /** Runs the duty if this replica holds its lock; resolves whether it does. */
+  const runOnce = async (duty: Duty): Promise<boolean> => {
+    if (stopped) return false;
     try {
-      if (!(await lock.tryAcquire(duty.lockKey))) return;
+      if (!(await lock.tryAcquire(duty.lockKey))) return false;
     } catch (error) {
       ctx.logger.warn('duty skipped: its lock could not be checked', {
         duty: duty.name,
         error: error instanceof Error ? error.message : String(error),
       });
-      return;
+      return false;
     }
-    if (stopped) return;
+    if (stopped) return true;
     try {
       await duty.tick();
     } catch (error) {
@@ -144,6 +157,7 @@ export function startDuties(
         error: error instanceof Error ? error.message : String(error),
       });
     }
+    return true;
   };
 
   for (const duty of duties) schedule(duty, duty.firstRunAfterMs ?? duty.intervalMs);

@@ -7,6 +7,7 @@ import {
   type FarmErrorBody,
   type ValidationIssue,
 } from '@farm/core';
+import { isDatabaseUnavailable } from '../db/sqlstate';
 
 /** An error turned into what goes on the wire: an HTTP status and our error body. */
 export interface ErrorResponse {
@@ -122,6 +123,18 @@ export function toErrorResponse(
       message: e.message ?? 'is invalid',
     }));
     return { status: 400, body: validationFailed(issues).toJSON() };
+  }
+  if (isDatabaseUnavailable(error)) {
+    // Not a bug of ours: the database is down or restarting. The client retries later; the
+    // manager itself keeps running and reconnects.
+    logger.warn('request failed: the database is unavailable', {
+      ...context,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return {
+      status: ERROR_CODE_HTTP_STATUS.unavailable,
+      body: { code: 'unavailable', message: 'the database is unavailable; try again shortly' },
+    };
   }
   logger.error('unexpected error', { ...context, error: describeError(error) });
   const requestId = context.requestId;

@@ -246,6 +246,8 @@ export interface RollUpJobResult {
   canceledTasks: number;
   /** The ids of those tasks. */
   canceledTaskIds: string[];
+  /** Those tasks with the status each had. */
+  canceled: { id: string; previousStatus: TaskStatus }[];
 }
 
 /**
@@ -264,7 +266,7 @@ export async function rollUpJob(
     .forNoKeyUpdate()
     .executeTakeFirstOrThrow();
   const previousStatus = job.status;
-  const canceledTaskIds: string[] = [];
+  const canceled: RollUpJobResult['canceled'] = [];
   // A second pass only when leftovers were canceled: the result must hold on the counts as they
   // are now, not only on the counts core predicted.
   for (let pass = 0; pass < 2; pass += 1) {
@@ -274,13 +276,15 @@ export async function rollUpJob(
       failureThresholdPercent: job.failure_threshold_percent,
     });
     if (result.cancelRemaining) {
-      const { moved } = await transitionTasks(trx, {
+      const { moved, cascaded } = await transitionTasks(trx, {
         jobId,
         from: CANCEL_REMAINING_FROM,
         to: 'canceled',
         activity: `Canceled by the manager: ${result.reason ?? 'the job ended'}`,
       });
-      for (const task of moved) canceledTaskIds.push(task.id);
+      canceled.push(...moved);
+      for (const task of cascaded)
+        canceled.push({ id: task.id, previousStatus: task.previousStatus });
     }
     if (result.status !== job.status || result.cancelRemaining) {
       job = await trx
@@ -299,5 +303,11 @@ export async function rollUpJob(
     }
     if (!result.cancelRemaining) break;
   }
-  return { job, previousStatus, canceledTasks: canceledTaskIds.length, canceledTaskIds };
+  return {
+    job,
+    previousStatus,
+    canceledTasks: canceled.length,
+    canceledTaskIds: canceled.map((task) => task.id),
+    canceled,
+  };
 }

@@ -7,7 +7,8 @@ import path from 'node:path';
 // in a process group of its own so `kill -9` takes its commands' processes with it, as when a
 // machine dies.
 
-const ROOT = path.join(__dirname, '../../../..');
+// FARM_CHAOS_BUILD points at another checkout's build (a snapshot made while others edit).
+const ROOT = process.env.FARM_CHAOS_BUILD ?? path.join(__dirname, '../../../..');
 export const MANAGER_MAIN = path.join(ROOT, 'packages/manager/dist/main.js');
 export const WORKER_MAIN = path.join(ROOT, 'packages/worker/dist/main.js');
 
@@ -233,4 +234,80 @@ export function overlappingExecutions(executions: Execution[], killedAtNs: bigin
 /** `process.hrtime`-free wall clock in ns, comparable with `date +%s%N`. */
 export function nowNs(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** A TCP proxy in front of several managers, as a load balancer would be. */
+export interface FailoverProxy {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Forwards each connection to the first of `backendPorts` that accepts it: while the first
+ * manager lives everything goes there; once it is dead, new connections go to the next. Open
+ * connections to a backend that dies are closed, so clients reconnect (and land on a survivor).
+ */
+export function startFailoverProxy(port: number, backendPorts: number[]): Promise<FailoverProxy> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.pause();
+    let upstream: net.Socket | undefined;
+    client.on('error', () => upstream?.destroy());
+    client.on('close', () => {
+      sockets.delete(client);
+      upstream?.destroy();
+    });
+    const tryBackend = (index: number) => {
+      if (client.destroyed) return;
+      if (index >= backendPorts.length) {
+        client.destroy();
+        return;
+      }
+      const next = net.connect(backendPorts[index]!, '127.0.0.1');
+      sockets.add(next);
+      let connected = false;
+      next.once('connect', () => {
+        connected = true;
+        upstream = next;
+        client.pipe(next);
+        next.pipe(client);
+        client.resume();
+      });
+      next.on('error', () => {
+        if (!connected) tryBackend(index + 1);
+      });
+      next.on('close', () => {
+        sockets.delete(next);
+        if (connected) client.destroy();
+      });
+    };
+    tryBackend(0);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () =>
+      resolve({
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const socket of sockets) socket.destroy();
+            server.close(() => done());
+          }),
+      }),
+    );
+  });
+}
+
+/** Sends `signal` to a process and everything under it (a frozen or resumed machine). */
+export function signalTree(rootPid: number, signal: NodeJS.Signals): number[] {
+  const pids = [rootPid, ...descendants(rootPid)];
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
 }

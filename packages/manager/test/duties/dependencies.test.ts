@@ -84,6 +84,42 @@ describeEachDatabase(
       expect((await taskRow(db(), encode)).unmet_dependencies).toBe(1);
       await expectCountersMatchRows(db(), jobId);
     });
+
+    it('reports a failure cascading to many dependents as one bulk event, not one each', async () => {
+      const dependents = Array.from({ length: 25 }, (_, i) => ({
+        name: `frame-${i}`,
+        unmetDependencies: 1,
+      }));
+      const { jobId, taskIds } = await seedJob(db(), {
+        tasks: [{ name: 'setup' }, ...dependents, { name: 'other' }],
+        maxTaskFailures: 1,
+        failureThresholdPercent: 100,
+      });
+      const setup = taskIds[0]!;
+      const frames = taskIds.slice(1, 26);
+      await db()
+        .insertInto('task_dependencies')
+        .values(frames.map((id) => ({ task_id: id, depends_on_id: setup })))
+        .execute();
+      const { workerId } = await seedWorker(db(), { name: 'alpha' });
+      expect(await claimWork(ctx, principal(workerId, 'alpha'))).toMatchObject({
+        task: { id: setup },
+      });
+      ctx.events.length = 0;
+      await updateTask(ctx, principal(workerId, 'alpha'), setup, {
+        status: 'failed',
+        failureReason: 'no license',
+      });
+
+      const taskEvents = ctx.events.filter((event) => event.type === 'task-updated');
+      expect(taskEvents).toEqual([
+        expect.objectContaining({ task: expect.objectContaining({ id: setup, status: 'failed' }) }),
+      ]);
+      const bulk = ctx.events.filter((event) => event.type === 'tasks-bulk-updated');
+      expect(bulk).toHaveLength(1);
+      expect(new Set((bulk[0] as { taskIds?: string[] }).taskIds)).toEqual(new Set(frames));
+      await expectCountersMatchRows(db(), jobId);
+    });
   },
   { resetBetweenTests: true },
 );

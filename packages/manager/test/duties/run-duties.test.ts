@@ -96,4 +96,33 @@ postgres('duties on two replicas of one Postgres database', () => {
     await second.stop();
     await third.stop();
   });
+
+  it('move a long-interval duty to a standby replica at once, not after its interval', async () => {
+    const a = { n: 0 };
+    const b = { n: 0 };
+    const hourly = (counter: { n: number }): Duty => ({
+      ...countingDuty(counter),
+      lockKey: 901,
+      intervalMs: 3_600_000,
+    });
+    const context = () => {
+      const ctx = dutyContext();
+      return { ...ctx, config: { ...ctx.config, dutyIntervalMs: 100 } } as WorkerServiceContext;
+    };
+    const options = (counter: { n: number }) => ({
+      duties: [hourly(counter)],
+      databaseUrl: testDb.url!,
+    });
+    const first = startDuties(context(), { kind: 'postgres' }, options(a));
+    await sleep(200);
+    const second = startDuties(context(), { kind: 'postgres' }, options(b));
+    await sleep(300);
+    expect([a.n, b.n]).toEqual([1, 0]);
+
+    await first.stop();
+    await sleep(600);
+    // The standby asked again within the duty interval, took the lock and ran the duty once.
+    expect([a.n, b.n]).toEqual([1, 1]);
+    await second.stop();
+  });
 });

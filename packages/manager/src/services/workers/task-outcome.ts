@@ -3,7 +3,11 @@ import type { Job, JobStatus, TaskStatus, TaskSummary } from '@farm/core';
 import type { Database, TaskRow } from '../../db';
 import { getApiJob, toApiJobLite } from '../../db/queries/jobs';
 import { selectTasksWithWorker, toApiTaskSummary } from '../../db/queries/tasks';
-import { publishTasksChanged } from '../jobs/publish-job-events';
+import {
+  distinctChanges,
+  publishTasksChanged,
+  SINGLE_TASK_EVENTS_UP_TO,
+} from '../jobs/publish-job-events';
 import type { ServiceContext } from '../service-context';
 import type { RollUpJobResult } from '../task-transitions';
 
@@ -15,6 +19,11 @@ export interface TaskChangeOutcome {
   previousJobStatus: JobStatus;
   /** Tasks the job's roll-up canceled (leftovers of a failed job). */
   canceledTaskIds: string[];
+  /**
+   * Changed tasks published only by id, in one `tasks-bulk-updated`: the roll-up's cancellations
+   * and the dependency cascade's moves when there are too many to send one by one.
+   */
+  bulkTaskIds: string[];
 }
 
 /** A task row the caller already has (from a RETURNING), so it is not read again. */
@@ -24,7 +33,12 @@ export interface KnownTask {
   previousStatus: TaskStatus;
 }
 
-/** Reads what `publishOutcome` needs, inside the transaction that made the change. */
+/**
+ * Reads what `publishOutcome` needs, inside the transaction that made the change. Every task whose
+ * status changed gets its own `task-updated` (the tasks in `known` always do); when more than
+ * `SINGLE_TASK_EVENTS_UP_TO` others changed (a cascade through many dependents, a failed job's
+ * leftovers), those go out by id in one `tasks-bulk-updated` and are not read.
+ */
 export async function readOutcome(
   trx: Transaction<Database>,
   jobId: string,
@@ -32,13 +46,22 @@ export async function readOutcome(
   rolled: RollUpJobResult,
   known: readonly KnownTask[] = [],
 ): Promise<TaskChangeOutcome> {
-  const previous = new Map(moved.map((task) => [task.id, task.previousStatus]));
   const knownIds = new Set(known.map((task) => task.row.id));
-  const toRead = moved.filter((task) => !knownIds.has(task.id)).map((task) => task.id);
+  const others = distinctChanges([...moved, ...rolled.canceled]).filter(
+    (task) => !knownIds.has(task.id),
+  );
+  const few = others.length <= SINGLE_TASK_EVENTS_UP_TO;
+  const previous = new Map(others.map((task) => [task.id, task.previousStatus]));
   const rows =
-    toRead.length === 0
+    !few || others.length === 0
       ? []
-      : await selectTasksWithWorker(trx).where('t.id', 'in', toRead).execute();
+      : await selectTasksWithWorker(trx)
+          .where(
+            't.id',
+            'in',
+            others.map((task) => task.id),
+          )
+          .execute();
   return {
     jobId,
     tasks: [
@@ -54,10 +77,11 @@ export async function readOutcome(
     job: await getApiJob(trx, jobId),
     previousJobStatus: rolled.previousStatus,
     canceledTaskIds: rolled.canceledTaskIds,
+    bulkTaskIds: few ? [] : others.map((task) => task.id),
   };
 }
 
-/** Publishes a committed change: `task-updated` per task, then `job-updated`. */
+/** Publishes a committed change: `task-updated` per task (or one bulk event), then `job-updated`. */
 export function publishOutcome(ctx: ServiceContext, outcome: TaskChangeOutcome): void {
   for (const { summary, previousStatus } of outcome.tasks) {
     ctx.publish({
@@ -67,7 +91,7 @@ export function publishOutcome(ctx: ServiceContext, outcome: TaskChangeOutcome):
       ...(previousStatus !== summary.status ? { previousStatus } : {}),
     });
   }
-  publishTasksChanged(ctx, outcome.jobId, outcome.canceledTaskIds);
+  publishTasksChanged(ctx, outcome.jobId, outcome.bulkTaskIds);
   ctx.publish({
     type: 'job-updated',
     job: toApiJobLite(outcome.job),
