@@ -14,6 +14,7 @@ import { countTaskStatuses, emptyTaskCounts } from './task-counts';
 // DESIGN.md "Status machines", copied literally (its last row spelled out per status).
 const DESIGN_TABLE = `
 | job status       | cancel | pause | resume | requeue all | requeue failed | archive | delete | set priority |
+| waiting          | yes    |       |        |             |                |         | yes    | yes          |
 | queued           | yes    | yes   |        |             |                |         | yes    | yes          |
 | active           | yes    | yes   |        |             | yes            |         |        | yes          |
 | paused           | yes    |       | yes    | yes         |                | yes     | yes    | yes          |

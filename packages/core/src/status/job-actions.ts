@@ -27,6 +27,8 @@ export function isJobAction(value: unknown): value is JobAction {
  * not listed is refused with `invalid_transition` (HTTP 409) naming the allowed actions.
  */
 export const JOB_ACTION_TABLE: Readonly<Record<JobStatus, readonly JobAction[]>> = {
+  // Pause and resume would let a person start it before its dependencies completed.
+  waiting: ['cancel', 'delete', 'set-priority'],
   queued: ['cancel', 'pause', 'delete', 'set-priority'],
   active: ['cancel', 'pause', 'requeue-failed', 'set-priority'],
   paused: ['cancel', 'resume', 'requeue', 'archive', 'delete', 'set-priority'],

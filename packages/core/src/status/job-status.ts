@@ -1,5 +1,7 @@
 /** Every status a job can have. Order is the lifecycle order, so UIs can sort by it. */
 export const JOB_STATUSES = [
+  // Held back until the jobs it depends on complete (`dependsOnJobs`); never claimable.
+  'waiting',
   'queued',
   'active',
   'pause-requested',

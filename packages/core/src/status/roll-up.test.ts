@@ -75,6 +75,14 @@ describe('rollUpJobStatus', () => {
     });
   });
 
+  it('keeps a waiting job waiting whatever its tasks say (only its dependencies release it)', () => {
+    expect(rollUp('waiting', ['queued', 'queued'])).toEqual({
+      status: 'waiting',
+      cancelRemaining: false,
+    });
+    expect(rollUp('waiting', [])).toEqual({ status: 'waiting', cancelRemaining: false });
+  });
+
   it('ends requeueing in queued, or active while a task still runs', () => {
     expect(rollUp('requeueing', ['queued', 'completed'])).toMatchObject({ status: 'queued' });
     expect(rollUp('requeueing', ['queued', 'active'])).toMatchObject({ status: 'active' });

@@ -64,6 +64,9 @@ function step(
   const leftovers = runnable + counts.paused > 0;
 
   switch (status) {
+    case 'waiting':
+      // Its tasks cannot run yet; only the manager's dependency check releases it (to queued).
+      return null;
     case 'queued':
     case 'active': {
       if (allCompleted) return { status: 'completed', reason: 'all tasks completed' };
@@ -157,7 +160,8 @@ function afterCancelRemaining(counts: Readonly<TaskCounts>): TaskCounts {
  * - pause-requested / cancel-requested: → paused / canceled once no task is active (completed if
  *   every task completed meanwhile).
  * - completed, failed, canceled: reopened (→ queued) only by a task requeued by hand.
- * - paused: stays; archived: never moves.
+ * - paused and waiting: stay (a waiting job is released by the manager once the jobs it depends on
+ *   completed); archived: never moves.
  */
 export function rollUpJobStatus(input: RollUpInput): RollUpResult {
   const thresholdPercent = input.failureThresholdPercent ?? DEFAULT_FAILURE_THRESHOLD_PERCENT;

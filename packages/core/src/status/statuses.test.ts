@@ -9,6 +9,7 @@ import { isRunnableTaskStatus, isTaskStatus, TASK_STATUSES } from './task-status
 describe('status lists', () => {
   it('lists the statuses of DESIGN.md', () => {
     expect(JOB_STATUSES).toEqual([
+      'waiting',
       'queued',
       'active',
       'pause-requested',

@@ -179,6 +179,7 @@ describe('taskStatusAfterFailure and taskStatusWhenStopped', () => {
   it('requeues a stopped task of a running job, parks or cancels it otherwise', () => {
     const table = Object.fromEntries(JOB_STATUSES.map((s) => [s, taskStatusWhenStopped(s)]));
     expect(table).toEqual<Record<string, TaskStatus>>({
+      waiting: 'queued',
       queued: 'queued',
       active: 'queued',
       'pause-requested': 'paused',

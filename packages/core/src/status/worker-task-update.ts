@@ -63,6 +63,7 @@ export function taskStatusWhenStopped(jobStatus: JobStatus): 'queued' | 'paused'
     case 'paused':
       return 'paused';
     // The job still runs: another worker takes the task; it is not the task's fault.
+    case 'waiting':
     case 'queued':
     case 'active':
     case 'requeueing':

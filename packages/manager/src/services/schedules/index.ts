@@ -1,0 +1,3 @@
+export * from './schedule-timing';
+export * from './schedules';
+export * from './fire-due-schedules';
