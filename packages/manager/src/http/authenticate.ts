@@ -1,4 +1,5 @@
-import { FarmError } from '@farm/core';
+import { FarmError, type OperationRole } from '@farm/core';
+import { hasOperationRole } from '../services/auth/project-access';
 import type { AuthenticateToken, Principal } from './principal';
 
 /** What an operation demands of its caller, from core's operations table. */
@@ -6,6 +7,8 @@ export interface AuthRequirement {
   auth: 'none' | 'user' | 'worker';
   /** The scope a user token needs (admins have all); absent means any user. */
   scope?: string | null;
+  /** The role a user needs (`x-farm-role`); absent or null means any user. */
+  role?: OperationRole | null;
 }
 
 // Real tokens are far shorter; refusing huge headers early spares the database a pointless hash.
@@ -58,9 +61,20 @@ export function authorize(requirement: AuthRequirement, principal: Principal): v
   if (principal.kind !== 'user')
     throw new FarmError('forbidden', 'this endpoint is for users; a worker token cannot call it');
   const scope = requirement.scope;
-  if (scope && !principal.isAdmin && !principal.scopes.includes(scope)) {
+  // An access token's scopes bind admins too: it travels in URLs, so it only ever reads.
+  const allScopes = principal.isAdmin && !principal.accessToken;
+  if (scope && !allScopes && !principal.scopes.includes(scope)) {
     throw new FarmError('forbidden', `the token lacks the scope "${scope}"`, {
       details: { requiredScope: scope },
     });
+  }
+  if (!hasOperationRole(principal, requirement.role ?? null)) {
+    throw new FarmError(
+      'forbidden',
+      requirement.role === 'admin'
+        ? 'only farm admins may do this'
+        : `this needs the ${requirement.role} role in a project`,
+      { details: { requiredRole: requirement.role } },
+    );
   }
 }

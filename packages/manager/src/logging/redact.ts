@@ -8,10 +8,18 @@ export const REDACTED = '[redacted]';
 
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@\s]*@/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
+// Our own credentials are recognisable by their prefix (API, worker and session tokens) or shape
+// (JWT access tokens), wherever in a text they turn up.
+const FARM_TOKEN = /\bfarm_[uws]_[A-Za-z0-9_-]+/g;
+const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
 
 /** Masks the password of URLs (`postgres://user:***@host`) and bearer credentials in a text. */
 export function redactText(text: string): string {
-  return text.replace(URL_PASSWORD, '$1:***@').replace(BEARER, `$1 ${REDACTED}`);
+  return text
+    .replace(URL_PASSWORD, '$1:***@')
+    .replace(BEARER, `$1 ${REDACTED}`)
+    .replace(FARM_TOKEN, REDACTED)
+    .replace(JWT, REDACTED);
 }
 
 /**

@@ -2,41 +2,62 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, errorLine } from '../api/api-error';
 import { createApi } from '../api/create-api';
 
-/** Asks for an API token and checks it with the manager before keeping it. */
-export function LoginForm(props: { onToken(token: string): void; reason?: string }) {
+/**
+ * Signs in with a user name and password (a web session: httpOnly cookie plus a CSRF token), or,
+ * for scripts' tokens and the first admin, with an API token checked against the manager.
+ */
+export function LoginForm(props: {
+  onToken(token: string): void;
+  onSession(csrfToken: string): void;
+  reason?: string;
+}) {
+  const [mode, setMode] = useState<'password' | 'token'>('password');
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+
+  async function submitPassword() {
+    if (!name.trim() || !password) {
+      setError('Enter your user name and password.');
+      return;
+    }
+    const api = createApi({ getToken: () => null });
+    const result = await api.call('post', '/api/v1/auth/login', {
+      body: { name: name.trim(), password },
+    });
+    props.onSession(result.csrfToken);
+  }
+
+  async function submitToken() {
     const value = token.trim();
     if (!value) {
       setError('Paste an API token.');
       return;
     }
+    const api = createApi({ getToken: () => value });
+    await api.call('get', '/api/v1/me');
+    props.onToken(value);
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
     setBusy(true);
     setError(null);
-    const api = createApi({ getToken: () => value });
     try {
-      await api.call('get', '/api/v1/me');
-      props.onToken(value);
+      await (mode === 'password' ? submitPassword() : submitToken());
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) {
-        // A manager without the users module yet: any authenticated read proves the token.
-        try {
-          await api.call('get', '/api/v1/job-types');
-          props.onToken(value);
-          return;
-        } catch (inner) {
-          setError(errorLine(inner));
-        }
-      } else {
-        setError(errorLine(e));
-      }
+      setError(
+        e instanceof ApiError && e.status === 429
+          ? 'Too many failed attempts; wait a little and try again.'
+          : errorLine(e),
+      );
     } finally {
       setBusy(false);
     }
   }
+
   return (
     <main className="login">
       <form
@@ -46,23 +67,50 @@ export function LoginForm(props: { onToken(token: string): void; reason?: string
       >
         <h1 id="login-title">Farm</h1>
         {props.reason && <p className="error-line">{props.reason}</p>}
-        <div className="field">
-          <label htmlFor="token">API token</label>
-          <input
-            id="token"
-            name="token"
-            type="password"
-            autoComplete="current-password"
-            autoFocus
-            value={token}
-            onChange={(e) => setToken(e.target.value)}
-            className="mono wide"
-          />
-          <p className="hint">
-            The first admin token is printed when the manager first starts and is kept in{' '}
-            <code>farm-data/admin-token</code>. It stays in this browser until you sign out.
-          </p>
-        </div>
+        {mode === 'password' ? (
+          <>
+            <div className="field">
+              <label htmlFor="user-name">User name</label>
+              <input
+                id="user-name"
+                name="username"
+                autoComplete="username"
+                autoFocus
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+              />
+            </div>
+            <div className="field">
+              <label htmlFor="password">Password</label>
+              <input
+                id="password"
+                name="password"
+                type="password"
+                autoComplete="current-password"
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+              />
+            </div>
+          </>
+        ) : (
+          <div className="field">
+            <label htmlFor="token">API token</label>
+            <input
+              id="token"
+              name="token"
+              type="password"
+              autoComplete="off"
+              autoFocus
+              value={token}
+              onChange={(e) => setToken(e.target.value)}
+              className="mono wide"
+            />
+            <p className="hint">
+              The first admin token is printed when the manager first starts and is kept in{' '}
+              <code>farm-data/admin-token</code>. It stays in this browser until you sign out.
+            </p>
+          </div>
+        )}
         {error && (
           <p className="error-line" role="alert">
             {error}
@@ -70,6 +118,16 @@ export function LoginForm(props: { onToken(token: string): void; reason?: string
         )}
         <button type="submit" className="btn btn-primary" disabled={busy}>
           {busy ? 'Checking…' : 'Sign in'}
+        </button>
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() => {
+            setError(null);
+            setMode(mode === 'password' ? 'token' : 'password');
+          }}
+        >
+          {mode === 'password' ? 'Use an API token instead' : 'Use a user name and password'}
         </button>
       </form>
     </main>

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db';
 import type { UserPrincipal } from '../../http/principal';
+import { loadProjectRoles } from './project-access';
 import { hashTokenSecret, USER_TOKEN_PREFIX } from './token-secret';
 
 // Writing last_used_at on every request would turn each read into a write; once a minute per
@@ -48,5 +49,7 @@ export async function authenticateUserToken(
     name: row.name,
     isAdmin: row.is_admin,
     scopes: row.scopes,
+    roles: await loadProjectRoles(db, row.user_id),
+    tokenId: row.token_id,
   };
 }
