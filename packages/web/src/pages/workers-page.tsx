@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type KeyboardEvent } from 'react';
+import { useMemo, useState, type KeyboardEvent } from 'react';
 import type { HostStats, Worker, WorkerStatusRequest, WorkerSummary } from '../api/api-types';
 import {
   useLiveReconnect,
@@ -13,11 +13,15 @@ import { StatusBadge } from '../components/status-badge';
 import { nextRowIndex } from '../components/table-keys';
 import { formatAgo, formatBytes, formatDateTime } from '../format/time';
 import { Link, navigate } from '../routing/router';
-import { recordWorkerSample, workerHistory } from '../workers/host-stats-history';
+import {
+  cpuValues,
+  memoryFraction,
+  memoryValues,
+  recordWorkerSample,
+  workerHistory,
+} from '../workers/host-stats-history';
 import { SleepScheduleEditor } from '../workers/sleep-schedule-editor';
 import { Sparkline } from '../workers/sparkline';
-
-const STATS_POLL_MS = 5000;
 
 function requestText(request: WorkerSummary['statusRequest']): string {
   if (!request) return '';
@@ -38,10 +42,15 @@ export function WorkersPage(props: { workerId: string | null }) {
   const workers = useLoad((signal) => api.call('get', '/api/v1/workers', { signal }), []);
   const [text, setText] = useState('');
   const [active, setActive] = useState(-1);
+  // Bumped per host-stats sample; the samples themselves live in the per-worker ring buffers.
+  const [statsVersion, setStatsVersion] = useState(0);
   const now = useNow();
   useLiveReconnect(workers.reload);
   useLiveTopic('workers', undefined, (event) => {
-    if (event.type === 'worker-updated') {
+    if (event.type === 'worker-stats') {
+      recordWorkerSample(event.workerId, event.hostStats);
+      setStatsVersion((v) => v + 1);
+    } else if (event.type === 'worker-updated') {
       const w = event.worker;
       workers.setData((list) => {
         if (!list) return list;
@@ -110,6 +119,8 @@ export function WorkersPage(props: { workerId: string | null }) {
                 <th>Current task</th>
                 <th>Platform</th>
                 <th>Tags</th>
+                <th className="col-spark">CPU</th>
+                <th className="col-spark">Memory</th>
                 <th>Version</th>
                 <th className="col-time">Last seen</th>
               </tr>
@@ -148,6 +159,7 @@ export function WorkersPage(props: { workerId: string | null }) {
                   </td>
                   <td>{w.platform}</td>
                   <td>{w.tags.join(', ')}</td>
+                  <HostStatsCells workerId={w.id} version={statsVersion} />
                   <td className="num">{w.version}</td>
                   <td className="col-time num" title={formatDateTime(w.lastSeen)}>
                     {formatAgo(w.lastSeen, now)}
@@ -163,6 +175,7 @@ export function WorkersPage(props: { workerId: string | null }) {
             key={props.workerId}
             workerId={props.workerId}
             summary={workers.data?.items.find((w) => w.id === props.workerId)}
+            statsVersion={statsVersion}
           />
         )}
       </div>
@@ -170,30 +183,61 @@ export function WorkersPage(props: { workerId: string | null }) {
   );
 }
 
-function WorkerDetail(props: { workerId: string; summary: WorkerSummary | undefined }) {
+/** CPU and memory of one worker over its recent heartbeats, as two table cells. */
+function HostStatsCells(props: { workerId: string; version: number }) {
+  const history = workerHistory(props.workerId);
+  const latest = history[history.length - 1];
+  return (
+    <>
+      <td className="col-spark">
+        {latest ? (
+          <Sparkline
+            label="CPU use"
+            values={cpuValues(history)}
+            latest={`${Math.round(latest.cpuPercent)}%`}
+            width={56}
+            height={16}
+          />
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      <td className="col-spark">
+        {latest ? (
+          <Sparkline
+            label="Memory use"
+            values={memoryValues(history)}
+            latest={`${Math.round(memoryFraction(latest) * 100)}%`}
+            width={56}
+            height={16}
+          />
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+    </>
+  );
+}
+
+function WorkerDetail(props: {
+  workerId: string;
+  summary: WorkerSummary | undefined;
+  statsVersion: number;
+}) {
   const { api } = useServices();
-  const [history, setHistory] = useState<HostStats[]>(() => workerHistory(props.workerId));
   const worker = useLoad(
     async (signal) => {
       const w = await api.call('get', '/api/v1/workers/{workerId}', {
         path: { workerId: props.workerId },
         signal,
       });
-      setHistory(recordWorkerSample(w.id, w.hostStats));
+      // The stored sample starts the graph; later ones come with the live worker events.
+      recordWorkerSample(w.id, w.hostStats);
       return w;
     },
-    [
-      props.workerId,
-      props.summary?.status,
-      props.summary?.statusRequest?.status,
-      props.summary?.lastSeen,
-    ],
+    [props.workerId, props.summary?.status, props.summary?.statusRequest?.status],
   );
-  // Heartbeats carry the host stats; the worker list's live events do not, so poll the one shown.
-  useEffect(() => {
-    const timer = window.setInterval(worker.reload, STATS_POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [worker.reload]);
+  const history: readonly HostStats[] = workerHistory(props.workerId);
 
   const [lazy, setLazy] = useState(true);
   const permissions = usePermissions();
@@ -220,6 +264,19 @@ function WorkerDetail(props: { workerId: string; summary: WorkerSummary | undefi
         path: { workerId: props.workerId },
       });
       navigate('/workers');
+    } catch (e) {
+      setError(e);
+    }
+  }
+  async function revokeToken() {
+    if (!window.confirm("Revoke this worker's token? It is disconnected and must register again."))
+      return;
+    setError(null);
+    try {
+      await api.call('post', '/api/v1/workers/{workerId}/revoke-token', {
+        path: { workerId: props.workerId },
+      });
+      worker.reload();
     } catch (e) {
       setError(e);
     }
@@ -287,7 +344,7 @@ function WorkerDetail(props: { workerId: string; summary: WorkerSummary | undefi
             <dd>
               <Sparkline
                 label="CPU use"
-                values={history.map((s) => s.cpuPercent / 100)}
+                values={cpuValues(history)}
                 latest={latest ? `${Math.round(latest.cpuPercent)}%` : '—'}
               />
             </dd>
@@ -295,9 +352,7 @@ function WorkerDetail(props: { workerId: string; summary: WorkerSummary | undefi
             <dd>
               <Sparkline
                 label="Memory use"
-                values={history.map((s) =>
-                  s.memoryTotalBytes > 0 ? s.memoryUsedBytes / s.memoryTotalBytes : 0,
-                )}
+                values={memoryValues(history)}
                 latest={
                   latest
                     ? `${formatBytes(latest.memoryUsedBytes)} of ${formatBytes(latest.memoryTotalBytes)}`
@@ -379,6 +434,15 @@ function WorkerDetail(props: { workerId: string; summary: WorkerSummary | undefi
                 onClick={() => void remove()}
               >
                 Remove
+              </button>
+              <button
+                type="button"
+                className="btn btn-danger"
+                disabled={!manage}
+                title="The worker is disconnected and must register again"
+                onClick={() => void revokeToken()}
+              >
+                Revoke token
               </button>
             </div>
           </fieldset>

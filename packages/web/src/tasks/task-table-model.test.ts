@@ -1,9 +1,12 @@
 import type { TaskCompactList, TaskStatus } from '../api/api-types';
 import {
+  applyNewerTaskUpdates,
   applyTaskUpdate,
+  columnsFromSummaries,
   countTaskRows,
   createTaskStore,
   enabledTaskActions,
+  taskCountsMap,
   visibleTaskRows,
 } from './task-table-model';
 
@@ -197,6 +200,74 @@ describe('applyTaskUpdate', () => {
         updated: '2026-01-02T00:00:00Z',
       }),
     ).toBe(false);
+  });
+});
+
+function summary(id: string, status: TaskStatus, updated: string, worker: string | null = null) {
+  return {
+    id,
+    jobId: 'j',
+    index: Number(id.slice(1)),
+    name: `task ${id}`,
+    type: 'blender',
+    status,
+    priority: 50,
+    worker: worker ? { id: `w-${worker}`, name: worker } : null,
+    progress: 0.25,
+    activity: '',
+    updated,
+  };
+}
+
+describe('the first page, before the full list', () => {
+  it('turns a page of task summaries into the same columns the full list has', () => {
+    const page = [
+      summary('t0', 'completed', '2026-01-01T00:00:01.000Z', 'alpha'),
+      summary('t1', 'active', '2026-01-01T00:00:02.000Z', 'beta'),
+    ];
+    const store = createTaskStore(columnsFromSummaries(page));
+    expect(store.columns).toEqual({
+      ids: ['t0', 't1'],
+      indexes: [0, 1],
+      names: ['task t0', 'task t1'],
+      statuses: ['completed', 'active'],
+      types: ['blender', 'blender'],
+      workerNames: ['alpha', 'beta'],
+      updated: ['2026-01-01T00:00:01.000Z', '2026-01-01T00:00:02.000Z'],
+      progress: [0.25, 0.25],
+    });
+    expect(store.rowOf.get('t1')).toBe(1);
+  });
+
+  it('applies updates seen while the full list loaded only when newer than its rows', () => {
+    const store = sample(); // t1 was updated at 00:00:09, t3 at 00:00:07
+    const applied = applyNewerTaskUpdates(store, [
+      // Older than the list: the list was read after it, so it must not wind the row back.
+      summary('t1', 'queued', '2026-01-01T00:00:05.000Z'),
+      // Newer: the list was read before it.
+      summary('t3', 'active', '2026-01-01T00:00:30.000Z', 'gamma'),
+      // Not in the list at all.
+      summary('t9', 'active', '2026-01-01T00:00:30.000Z'),
+    ]);
+    expect(applied).toBe(1);
+    expect(store.columns.statuses).toEqual(['completed', 'active', 'failed', 'active', 'queued']);
+    expect(store.columns.workerNames[3]).toBe('gamma');
+  });
+
+  it("takes the job's own counts while only the first page is in", () => {
+    const counts = taskCountsMap({
+      queued: 99000,
+      active: 2,
+      completed: 998,
+      'soft-failed': 0,
+      failed: 0,
+      canceled: 0,
+      paused: 0,
+      total: 100000,
+    });
+    expect(counts.get('queued')).toBe(99000);
+    expect(counts.get('completed')).toBe(998);
+    expect(taskCountsMap(undefined).size).toBe(0);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { TaskCompactList, TaskStatus, TaskSummary } from '../api/api-types';
+import type { TaskCompactList, TaskCounts, TaskStatus, TaskSummary } from '../api/api-types';
 import { TASK_STATUSES, allowedTaskActions, type JobStatus, type TaskAction } from '../core-rules';
 
 export type TaskSortColumn =
@@ -31,6 +31,40 @@ export function createTaskStore(columns: TaskCompactList): TaskStore {
   const rowOf = new Map<string, number>();
   columns.ids.forEach((id, row) => rowOf.set(id, row));
   return { columns, rowOf, version: 0 };
+}
+
+/**
+ * A store of the first page of tasks (`GET /jobs/{id}/tasks`), shown while the full compact list
+ * is still on its way: the first rows of a 100,000-task job appear long before all of them.
+ */
+export function columnsFromSummaries(tasks: readonly TaskSummary[]): TaskCompactList {
+  return {
+    ids: tasks.map((t) => t.id),
+    indexes: tasks.map((t) => t.index),
+    names: tasks.map((t) => t.name),
+    statuses: tasks.map((t) => t.status),
+    types: tasks.map((t) => t.type),
+    workerNames: tasks.map((t) => t.worker?.name ?? null),
+    updated: tasks.map((t) => t.updated),
+    progress: tasks.map((t) => t.progress),
+  };
+}
+
+/**
+ * Applies live updates that arrived while the full list was loading. The list may have been read
+ * before or after each update, so an update older than its row is skipped rather than winding
+ * the row back. Returns how many rows changed.
+ */
+export function applyNewerTaskUpdates(store: TaskStore, tasks: Iterable<TaskSummary>): number {
+  let applied = 0;
+  for (const task of tasks) {
+    const row = store.rowOf.get(task.id);
+    if (row === undefined) continue;
+    const current = Date.parse(store.columns.updated[row] ?? '');
+    if (Number.isFinite(current) && Date.parse(task.updated) < current) continue;
+    if (applyTaskUpdate(store, task)) applied += 1;
+  }
+  return applied;
 }
 
 /** Applies a live `task-updated` to its row; false when the task is not in the store. */
@@ -137,6 +171,13 @@ export function countTaskRows(store: TaskStore): Map<TaskStatus, number> {
   const counts = new Map<TaskStatus, number>();
   for (const status of store.columns.statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
   return counts;
+}
+
+/** The job's own counts per status (from `Job.taskCounts`) in the shape of `countTaskRows`. */
+export function taskCountsMap(counts: TaskCounts | undefined): Map<TaskStatus, number> {
+  const map = new Map<TaskStatus, number>();
+  if (counts) for (const status of TASK_STATUSES) map.set(status, counts[status]);
+  return map;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface TaskTableProps {
   onToggle: (taskId: string) => void;
   activeTaskId: string | null;
   onOpen: (taskId: string) => void;
+  /** Closes the open task's panel (Escape). */
+  onClose?: () => void;
 }
 
 /**
@@ -75,6 +77,9 @@ export function TaskTable(props: TaskTableProps) {
     } else if (event.key === 'Enter' && props.activeTaskId) {
       event.preventDefault();
       props.onOpen(props.activeTaskId);
+    } else if (event.key === 'Escape' && props.activeTaskId && props.onClose) {
+      event.preventDefault();
+      props.onClose();
     }
   }
 
@@ -109,7 +114,7 @@ export function TaskTable(props: TaskTableProps) {
         ref={scrollRef}
         tabIndex={0}
         onKeyDown={onKey}
-        aria-label="Task rows: arrow keys move, Space selects, Enter opens"
+        aria-label="Task rows: arrow keys move, Space selects, Enter opens, Escape closes"
         data-testid="task-scroll"
       >
         <div className="task-canvas" style={{ height: virtualizer.getTotalSize() }}>

@@ -28,6 +28,21 @@ export function sparklinePoints(values: readonly number[], width: number, height
     .join(' ');
 }
 
+/** CPU use of each sample, 0..1. */
+export function cpuValues(history: readonly HostStats[]): number[] {
+  return history.map((s) => s.cpuPercent / 100);
+}
+
+/** Memory in use of one sample, 0..1 (0 when the total is unknown). */
+export function memoryFraction(sample: HostStats): number {
+  return sample.memoryTotalBytes > 0 ? sample.memoryUsedBytes / sample.memoryTotalBytes : 0;
+}
+
+/** Memory use of each sample, 0..1. */
+export function memoryValues(history: readonly HostStats[]): number[] {
+  return history.map(memoryFraction);
+}
+
 // Kept for the page's lifetime so the graph keeps its past when the user looks at another page.
 const histories = new Map<string, HostStats[]>();
 
