@@ -143,6 +143,8 @@ function buildOperations(doc) {
         summary: op.summary ?? '',
         auth: op['x-farm-auth'],
         scope: op['x-farm-scope'] ?? null,
+        // Deny by default: a user operation without a role is for farm admins only.
+        role: op['x-farm-auth'] === 'user' ? (op['x-farm-role'] ?? 'admin') : null,
         socketOp: socketOpByOperation[id] ?? null,
         params: objectSchema(
           parameters.filter((p) => p.in === 'path'),
@@ -188,6 +190,11 @@ export type OperationAuth = 'none' | 'user' | 'worker';
 /** A token scope, as listed in the document's \`x-farm-scopes\`. */
 export type OperationScope = ${scopes.map((s) => json(s)).join(' | ')};
 
+/** The role a user needs, as listed in the document's \`x-farm-roles\`. */
+export type OperationRole = ${Object.keys(doc['x-farm-roles'] ?? {})
+    .map((s) => json(s))
+    .join(' | ')};
+
 /** The operation name a worker sends over \`/api/v1/ws/worker\`. */
 export type WorkerSocketOperation = ${socketOpEnum.map((s) => json(s)).join(' | ')};
 
@@ -201,6 +208,8 @@ export interface OperationSpec {
   readonly auth: OperationAuth;
   /** The scope a user token needs; null when any signed-in user (or no user) may call it. */
   readonly scope: OperationScope | null;
+  /** The role a user needs (\`x-farm-role\`; \`admin\` when absent); null for non-user operations. */
+  readonly role: OperationRole | null;
   /** The name of the same operation on the worker websocket, if it has one. */
   readonly socketOp: WorkerSocketOperation | null;
   /** Schema of the path parameters as an object, or null when there are none. */

@@ -15,7 +15,13 @@ import { loadOrCreateRegistrationSecret, type ResolvedConfig } from './config';
 import { assertSchemaNotNewer, createDatabase, migrate, type FarmDatabase } from './db';
 import { advertiseManager, type ManagerAdvertisement } from './discovery/advertise-manager';
 import { startDuties } from './duties/run-duties';
+import { fileStoreGcDuty } from './duties/file-store-gc';
 import { createEventBus } from './events/event-bus';
+import { createReplicaNotifier, notifyAll } from './events/replica-notifier';
+import { scheduleDuties } from './duties/schedule-duties';
+import { createMetrics } from './metrics/create-metrics';
+import { registerScheduleRoutes } from './routes/schedules';
+import { watchJobDependencies } from './services/jobs/watch-job-dependencies';
 import { createApp } from './http/create-app';
 import type { OperationDefinition } from './http/define-operation';
 import { createWakeups } from './http/long-poll';
@@ -28,7 +34,31 @@ import { registerJobTypeRoutes } from './routes/job-types';
 import { registerJobRoutes } from './routes/jobs';
 import { registerMetaRoutes } from './routes/meta';
 import { registerTaskRoutes } from './routes/tasks';
-import { authenticateUserToken, ensureFirstAdmin, type FirstAdmin } from './services/auth';
+import { registerFileRoutes } from './routes/files';
+import {
+  createFileStore,
+  createFileStoreLayout,
+  withCheckoutsVariable,
+} from './services/file-store';
+import { registerNotificationRoutes } from './routes/notifications';
+import { createNotifications, type Notifications } from './services/notifications';
+import { registerLastRenderedRoutes } from './routes/last-rendered';
+import { createPreviewService } from './services/previews';
+import {
+  authenticateSession,
+  authenticateUserToken,
+  createAccessTokens,
+  createLoginThrottle,
+  createResourceAuthorizer,
+  ensureFirstAdmin,
+  loadAccessTokenKey,
+  recordAudit,
+  type FirstAdmin,
+} from './services/auth';
+import { registerAuthRoutes } from './routes/auth';
+import { registerUserRoutes } from './routes/users';
+import { registerWorkerCredentialRoutes } from './routes/worker-credentials';
+import { createLiveAccess } from './ws/live-access';
 import type { ServiceContext } from './services/service-context';
 import { createTaskLogStore } from './storage/task-log-store';
 import { createWorkerSide } from './services/workers/create-worker-side';
@@ -130,6 +160,10 @@ export async function createManager(
       logger.info('database migrated', { applied: migrated.applied, database: database.location });
     }
     const firstAdmin = await ensureFirstAdmin(database.db, config.dataDir);
+    const accessTokens = createAccessTokens(
+      database.db,
+      await loadAccessTokenKey(database.db, config.accessTokenKey),
+    );
     const registration = loadOrCreateRegistrationSecret({
       dataDir: config.dataDir,
       configured: config.registrationSecret,
@@ -147,17 +181,20 @@ export async function createManager(
     });
     cleanups.push(() => watcher.close());
 
+    // Live events and work wake-ups of one tick reach the other replicas in one statement.
+    const replicaNotifier = createReplicaNotifier(
+      (notes) => notifyAll(database.db, notes),
+      (error) => logger.warn('could not notify other replicas', { error: String(error) }),
+    );
+    cleanups.push(() => replicaNotifier.flush());
     const events = createEventBus({
-      publishRemote: (payload) => {
-        database
-          .notify(EVENTS_CHANNEL, payload)
-          .catch((error: unknown) =>
-            logger.warn('could not send an event to other replicas', { error: String(error) }),
-          );
-      },
+      publishRemote: (payload) => replicaNotifier.notify(EVENTS_CHANNEL, payload),
       logger,
     });
     cleanups.push(() => events.close());
+    const metrics = createMetrics({ db: database.db, logger });
+    cleanups.push(() => metrics.close());
+    cleanups.push(events.subscribe((event) => metrics.eventDelivered(event)));
     const unlistenEvents = await database.listen(EVENTS_CHANNEL, (payload) => {
       void events.receiveRemote(payload);
     });
@@ -167,7 +204,9 @@ export async function createManager(
 
     let authenticateWorker: AuthenticateToken = () => Promise.resolve(null);
     const authenticateToken: AuthenticateToken = async (token) =>
-      (await authenticateUserToken(database.db, token)) ?? (await authenticateWorker(token));
+      (await authenticateUserToken(database.db, token)) ??
+      (await authenticateWorker(token)) ??
+      (await accessTokens.verify(token));
 
     // The worker socket exists before the services so they can push to workers.
     let onWorkerDisconnected: (workerId: string) => void = () => undefined;
@@ -189,37 +228,64 @@ export async function createManager(
     const workWakeups = createWorkWakeups({
       wakeups,
       pushToWorker: (workerId, message) => workerSocket.pushToWorker(workerId, message),
-      notifyReplicas: () => {
-        database.notify(WORK_CHANNEL, '').catch(() => undefined);
-      },
+      notifyReplicas: () => replicaNotifier.notify(WORK_CHANNEL, ''),
     });
-    const unlistenWork = await database.listen(WORK_CHANNEL, () => workWakeups.wakeLocal());
+    // After a lost LISTEN connection (a database restart) wake-ups sent meanwhile are gone:
+    // waking the idle workers once lets them ask for the work they may have missed.
+    const unlistenWork = await database.listen(
+      WORK_CHANNEL,
+      () => workWakeups.wakeLocal(),
+      () => workWakeups.wakeLocal(),
+    );
     cleanups.push(unlistenWork);
 
+    const notificationsRef: { current?: Notifications } = {};
     const ctx: ServiceContext = {
       db: database.db,
       config,
       jobTypes,
       // Core validates the variables section and lists every problem in it.
-      variables: resolveVariables(config.variables as VariablesConfig),
+      variables: resolveVariables(
+        withCheckoutsVariable(
+          config.variables,
+          createFileStoreLayout(config.storageDir),
+        ) as VariablesConfig,
+      ),
       platform: nodePlatform(),
       logs: createTaskLogStore({ dir: config.storageDir }),
-      publish: (event) => events.publish(event),
+      publish: (event) => {
+        metrics.eventPublished(event);
+        events.publish(event);
+        // Captured here, on the replica that made the change, so each is stored once.
+        notificationsRef.current?.capture(event);
+      },
       wakeWorkers: () => workWakeups.wake(),
       stopTasks: (taskIds, reason) => workerSide.stopTasks(taskIds, reason),
       logger,
     };
     cleanups.push(() => ctx.logs.close?.());
+    const notifications = createNotifications(ctx);
+    notificationsRef.current = notifications;
+    cleanups.push(() => notifications.stop());
 
+    // Closed before the database (cleanups run in reverse): a queued image needs it to finish.
+    const previews = createPreviewService(ctx);
+    cleanups.push(() => previews.close());
     const workerSide = createWorkerSide(ctx, {
       registrationSecret: registration.secret,
+      previews,
       wakeups,
       pushToWorker: (workerId, message) => workerSocket.pushToWorker(workerId, message),
     });
+    // Heartbeats are answered from memory, kept current by every replica's worker events.
+    cleanups.push(() => workerSide.close());
+    cleanups.push(events.subscribe((event) => workerSide.presence.onEvent(event)));
     const workerHandlers = workWakeups.trackClaims(workerSide.handlers);
     workerSideRef.handlers = workerHandlers;
     authenticateWorker = workerSide.authenticateWorkerToken;
     onWorkerDisconnected = workerSide.onWorkerDisconnected;
+
+    const fileStore = createFileStore(ctx);
 
     // --- failure-handling duties (issue 8): start here, stopped before the database closes ---
     if (options.duties !== false) {
@@ -230,6 +296,11 @@ export async function createManager(
           pushToWorker: (workerId, message) => workerSocket.pushToWorker(workerId, message),
         },
         database,
+        {
+          extraDuties: [fileStoreGcDuty(fileStore, config), ...scheduleDuties(ctx)].filter(
+            (duty) => duty !== null,
+          ),
+        },
       );
       cleanups.push(() => duties.stop());
     }
@@ -240,12 +311,37 @@ export async function createManager(
     registerJobTypeRoutes(operations, ctx);
     registerJobRoutes(operations, ctx);
     registerTaskRoutes(operations, ctx);
+    registerFileRoutes(operations, fileStore);
+    registerNotificationRoutes(operations, ctx, notifications);
+    registerLastRenderedRoutes(operations, ctx);
+    registerScheduleRoutes(operations, ctx);
+    // Waiting jobs start when their last dependency completes (on any replica: the update is guarded).
+    cleanups.push(watchJobDependencies(ctx, events));
     workerSide.registerRoutes(operations);
+    // --- users, projects, roles and tokens (issue 7) ---
+    registerAuthRoutes(operations, ctx, { throttle: createLoginThrottle(), accessTokens });
+    registerUserRoutes(operations, ctx);
+    registerWorkerCredentialRoutes(operations, ctx, {
+      ...(registration.file && registration.source !== 'config'
+        ? { registrationSecretFile: registration.file }
+        : {}),
+      forgetWorkerToken: (workerId) => workerSide.authenticateWorkerToken.forget(workerId),
+      disconnectWorker: (workerId, reason) => workerSocket.disconnectWorker(workerId, reason),
+    });
+    // --- end of issue 7 routes ---
 
-    const liveSocket = createLiveSocket({ logger, authenticateToken, events });
+    const liveSocket = createLiveSocket({
+      logger,
+      authenticateToken,
+      events,
+      ...createLiveAccess(database.db),
+    });
     const app = createApp({
       logger,
       authenticateToken,
+      authenticateSession: (secret) => authenticateSession(database.db, secret),
+      audit: (record) => recordAudit(database.db, logger, record),
+      authorizeResource: createResourceAuthorizer(database.db),
       readiness: async (): Promise<Readiness> => {
         try {
           await sql`select 1`.execute(database.db);
@@ -257,6 +353,7 @@ export async function createManager(
       version: { name: 'farm-manager', version: managerVersion() },
       workerHandlers,
       operations,
+      metrics,
       webDir: options.webDir ?? findWebDir(),
       jsonBodyLimitBytes: Math.max(config.bodyLimitBytes, JSON_BODY_LIMIT_FLOOR_BYTES),
     });

@@ -4,6 +4,7 @@ import { resolveConfig, writeDefaultConfig, CONFIG_OPTIONS } from './config';
 import { assertSchemaNotNewer, createDatabase, migrate } from './db';
 import { createManager } from './create-manager';
 import { createLogger } from './logging';
+import { runUserCommand } from './user-command';
 
 const USAGE = `Usage: farm-manager [command] [options]
 
@@ -11,6 +12,7 @@ Commands:
   (none)          run the manager (migrates the database first)
   migrate         apply database migrations and exit
   init-config     write farm-manager.yaml with every option and its default
+  user            add users, reset passwords, list users (farm-manager user help)
   help            show this help
 
 Every option is also an environment variable (FARM_ + upper snake case) and a key of
@@ -87,6 +89,8 @@ async function main(args: string[]): Promise<void> {
       return runMigrate(rest);
     case 'init-config':
       return runInitConfig(rest);
+    case 'user':
+      return runUserCommand(rest, (text) => process.stdout.write(`${text}\n`));
     case undefined:
       return runServe([]);
     default:

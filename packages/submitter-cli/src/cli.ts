@@ -10,10 +10,13 @@ import { registerJobCommands } from './commands/job';
 import { registerJobTypeCommands } from './commands/job-types';
 import { registerJobsCommand } from './commands/jobs';
 import { registerLoginCommands } from './commands/login';
+import { registerTokenCommands } from './commands/tokens';
 import { registerLogsCommand } from './commands/logs';
 import { registerSubmitCommand } from './commands/submit';
 import { registerTasksCommand } from './commands/tasks';
+import { registerUploadCommand } from './commands/upload';
 import { registerWorkerCommands } from './commands/workers';
+import { registerScheduleCommands } from './commands/schedules';
 
 export type { CliIo } from './cli-io';
 
@@ -59,14 +62,17 @@ function buildProgram(ctx: CliContext): Command {
   });
 
   registerLoginCommands(program, ctx);
+  registerTokenCommands(program, ctx);
   registerJobTypeCommands(program, ctx);
   registerSubmitCommand(program, ctx);
+  registerUploadCommand(program, ctx);
   registerJobsCommand(program, ctx);
   registerJobCommands(program, ctx);
   registerJobActionCommands(program, ctx);
   registerTasksCommand(program, ctx);
   registerLogsCommand(program, ctx);
   registerWorkerCommands(program, ctx);
+  registerScheduleCommands(program, ctx);
   return program;
 }
 

@@ -44,6 +44,9 @@ describe('farm usage', () => {
         'worker wake',
         'worker shutdown',
         'worker restart',
+        'token create',
+        'token list',
+        'token revoke',
       ]),
     );
   });
@@ -116,7 +119,7 @@ describe('farm usage', () => {
       't',
     ]);
     expect(status.code).toBe(2);
-    expect(status.stderr).toContain('--status must be one of queued, active');
+    expect(status.stderr).toContain('--status must be one of waiting, queued, active');
   });
 
   it('says how to log in when it knows no manager (exit code 6)', async () => {

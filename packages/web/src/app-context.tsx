@@ -19,8 +19,14 @@ export interface AppServices {
 }
 
 export interface Permissions {
+  /** Submit and act on jobs: the `jobs:write` scope and an artist or manager role somewhere. */
   writeJobs: boolean;
+  /** The `workers:manage` scope and a manager role somewhere. */
   manageWorkers: boolean;
+  /** A farm admin (users, projects, audit log). */
+  admin: boolean;
+  /** Whether the user may act on this job: managers of its project, or the artist who submitted it. */
+  controlJob(job: { project: { id: string }; submitter?: { id: string } | null }): boolean;
 }
 
 /**
@@ -29,10 +35,27 @@ export interface Permissions {
  */
 export function usePermissions(): Permissions {
   const { me } = useServices();
-  if (!me) return { writeJobs: true, manageWorkers: true };
+  if (!me) {
+    return { writeJobs: true, manageWorkers: true, admin: false, controlJob: () => true };
+  }
   const has = (scope: CurrentUser['scopes'][number]) =>
     me.isAdmin || me.scopes.includes('admin') || me.scopes.includes(scope);
-  return { writeJobs: has('jobs:write'), manageWorkers: has('workers:manage') };
+  // Roles per project (issue 7): a project `admin` role counts as manager.
+  const rank = (role: string) => (role === 'viewer' ? 1 : role === 'artist' ? 2 : 3);
+  const rankIn = (projectId: string) =>
+    Math.max(0, ...me.roles.filter((r) => r.project?.id === projectId).map((r) => rank(r.role)));
+  const best = Math.max(0, ...me.roles.map((r) => rank(r.role)));
+  const writeJobs = has('jobs:write') && (me.isAdmin || best >= 2);
+  return {
+    writeJobs,
+    manageWorkers: has('workers:manage') && (me.isAdmin || best >= 3),
+    admin: me.isAdmin,
+    controlJob: (job) =>
+      writeJobs &&
+      (me.isAdmin ||
+        rankIn(job.project.id) >= 3 ||
+        (rankIn(job.project.id) >= 2 && job.submitter?.id === me.id)),
+  };
 }
 
 /** The current time, refreshed every `intervalMs`, so "12 s ago" texts stay true. */

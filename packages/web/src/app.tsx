@@ -2,12 +2,20 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { AppContext, useLiveState, useServices, type AppServices } from './app-context';
 import { createApi } from './api/create-api';
 import { LoginForm } from './auth/login-form';
+import { loadSessionCsrf, saveSessionCsrf } from './auth/session-store';
 import { loadToken, saveToken } from './auth/token-store';
 import { createLiveConnection, type SocketLike } from './live/live-connection';
 import { JobPage } from './pages/job-page';
+import { AuditPage } from './pages/audit-page';
 import { JobTypesPage } from './pages/job-types-page';
 import { JobsPage } from './pages/jobs-page';
 import { LastRenderedPage } from './pages/last-rendered-page';
+import { NotificationsPage } from './pages/notifications-page';
+import { SchedulesPage } from './pages/schedules-page';
+import {
+  useBrowserNotificationSetting,
+  useJobNotifications,
+} from './notifications/browser-notifications';
 import { SubmitPage } from './pages/submit-page';
 import { TaskLogPage } from './pages/task-log-page';
 import { VariablesPage } from './pages/variables-page';
@@ -15,33 +23,73 @@ import { WorkersPage } from './pages/workers-page';
 import { Link, matchPath, useLocation } from './routing/router';
 import { applyTheme, loadTheme, nextTheme, type ThemeChoice } from './theme/theme';
 
-/** The app: a token form until signed in, then the header and the page of the current path. */
+// Access tokens live 5 minutes; the live socket needs a fresh one only when it (re)connects.
+const ACCESS_TOKEN_REFRESH_MS = 4 * 60 * 1000;
+
+/**
+ * The app: a sign-in form until signed in (password: a web session cookie; or an API token), then
+ * the header and the page of the current path.
+ */
 export function App() {
   const [token, setToken] = useState<string | null>(() => loadToken());
+  const [csrf, setCsrf] = useState<string | null>(() => (loadToken() ? null : loadSessionCsrf()));
   const [reason, setReason] = useState<string | undefined>(undefined);
   const tokenRef = useRef(token);
   tokenRef.current = token;
+  const csrfRef = useRef(csrf);
+  csrfRef.current = csrf;
+  // The browser cannot put a cookie-less credential on a websocket: a session gets short-lived
+  // access tokens for the live socket's `?token=`.
+  const accessTokenRef = useRef<string | null>(null);
+  const [accessReady, setAccessReady] = useState(false);
+  useEffect(() => {
+    setAccessReady(false);
+    if (!csrf) return;
+    const api = createApi({ getToken: () => null, getCsrfToken: () => csrfRef.current });
+    const refresh = () =>
+      api
+        .call('post', '/api/v1/auth/access-token')
+        .then((issued) => {
+          accessTokenRef.current = issued.token;
+          setAccessReady(true);
+        })
+        .catch(() => {
+          saveSessionCsrf(null);
+          setCsrf(null);
+        });
+    void refresh();
+    const timer = window.setInterval(() => void refresh(), ACCESS_TOKEN_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [csrf]);
 
   const [me, setMe] = useState<AppServices['me']>(null);
   const base = useMemo(() => {
-    if (!token) return null;
+    if (!token && !(csrf && accessReady)) return null;
     const api = createApi({
       getToken: () => tokenRef.current,
+      getCsrfToken: () => csrfRef.current,
       onUnauthenticated: () => {
         saveToken(null);
-        setReason('The manager no longer accepts this token; sign in again.');
+        saveSessionCsrf(null);
+        setReason(
+          tokenRef.current
+            ? 'The manager no longer accepts this token; sign in again.'
+            : 'Your session has ended; sign in again.',
+        );
         setToken(null);
+        setCsrf(null);
       },
     });
     const live = createLiveConnection({
       url: () => {
         const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
-        return `${scheme}://${window.location.host}/api/v1/ws?token=${encodeURIComponent(tokenRef.current ?? '')}`;
+        const credential = tokenRef.current ?? accessTokenRef.current ?? '';
+        return `${scheme}://${window.location.host}/api/v1/ws?token=${encodeURIComponent(credential)}`;
       },
       createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
     });
     return { api, live };
-  }, [token]);
+  }, [token, csrf, accessReady]);
   useEffect(() => () => base?.live.close(), [base]);
   useEffect(() => {
     setMe(null);
@@ -63,6 +111,11 @@ export function App() {
           setReason(undefined);
           setToken(value);
         }}
+        onSession={(value) => {
+          saveSessionCsrf(value);
+          setReason(undefined);
+          setCsrf(value);
+        }}
       />
     );
   }
@@ -70,15 +123,26 @@ export function App() {
     <AppContext.Provider value={services}>
       <Shell
         onSignOut={() => {
+          if (!tokenRef.current && csrfRef.current) {
+            void services.api.call('post', '/api/v1/auth/logout').catch(() => undefined);
+          }
           saveToken(null);
+          saveSessionCsrf(null);
           setToken(null);
+          setCsrf(null);
         }}
       />
     </AppContext.Provider>
   );
 }
 
-const NAV: Array<{ href: string; label: string; match: (path: string) => boolean }> = [
+const NAV: Array<{
+  href: string;
+  label: string;
+  match: (path: string) => boolean;
+  /** Shown to farm admins only (the manager refuses everyone else anyway). */
+  adminOnly?: boolean;
+}> = [
   {
     href: '/jobs',
     label: 'Jobs',
@@ -92,6 +156,9 @@ const NAV: Array<{ href: string; label: string; match: (path: string) => boolean
     label: 'Job types',
     match: (p) => p.startsWith('/job-types') || p.startsWith('/variables'),
   },
+  { href: '/notifications', label: 'Notifications', match: (p) => p.startsWith('/notifications') },
+  { href: '/schedules', label: 'Schedules', match: (p) => p.startsWith('/schedules') },
+  { href: '/audit', label: 'Audit', match: (p) => p.startsWith('/audit'), adminOnly: true },
 ];
 
 function Shell(props: { onSignOut(): void }) {
@@ -100,6 +167,7 @@ function Shell(props: { onSignOut(): void }) {
   const live = useLiveState();
   const { me } = useServices();
   useEffect(() => applyTheme(theme), [theme]);
+  useJobNotifications(useBrowserNotificationSetting().enabled);
 
   useEffect(() => {
     function onKey(event: KeyboardEvent) {
@@ -137,7 +205,7 @@ function Shell(props: { onSignOut(): void }) {
           Farm
         </Link>
         <nav aria-label="Main">
-          {NAV.map((item) => (
+          {NAV.filter((item) => !item.adminOnly || me?.isAdmin).map((item) => (
             <Link
               key={item.href}
               href={item.href}
@@ -200,6 +268,9 @@ function Routes(props: { path: string }) {
   if (path === '/submit') return <SubmitPage />;
   if (path === '/job-types') return <JobTypesPage />;
   if (path === '/variables') return <VariablesPage />;
+  if (path === '/notifications') return <NotificationsPage />;
+  if (path === '/schedules') return <SchedulesPage />;
+  if (path === '/audit') return <AuditPage />;
   return (
     <section className="page">
       <h1>Not found</h1>

@@ -10,6 +10,10 @@ import type {
   ApiWorkerStatusRequest as WorkerStatusRequest,
   Job,
   JobPage,
+  NewSchedule,
+  Schedule,
+  ScheduleRun,
+  ScheduleUpdate,
   Task,
   TaskSummaryPage,
   Version,
@@ -64,6 +68,13 @@ export interface FarmClientMethods {
   listWorkers(query?: { status?: WorkerStatus[] }): Promise<WorkerSummary[]>;
   getWorker(id: string): Promise<Worker>;
   requestWorkerStatus(id: string, status: WorkerStatusRequest, lazy?: boolean): Promise<Worker>;
+  listSchedules(): Promise<Schedule[]>;
+  createSchedule(schedule: NewSchedule): Promise<Schedule>;
+  /** Changes a schedule; `{ enabled: false }` disables it. */
+  updateSchedule(id: string, change: ScheduleUpdate): Promise<Schedule>;
+  deleteSchedule(id: string): Promise<void>;
+  /** The schedule's latest runs, newest first. */
+  listScheduleRuns(id: string, limit?: number): Promise<ScheduleRun[]>;
 }
 
 /** The openapi-fetch client (`GET`, `POST`, ... typed by the API's paths) plus the convenience calls. */
@@ -210,6 +221,28 @@ export function createFarmClient(options: FarmClientOptions): FarmClient {
           body: { status, lazy },
         }),
       ),
+    listSchedules: async () => (await unwrap(api.GET('/api/v1/schedules'))).items,
+    createSchedule: (schedule) => unwrap(api.POST('/api/v1/schedules', { body: schedule })),
+    updateSchedule: (scheduleId, change) =>
+      unwrap(
+        api.PATCH('/api/v1/schedules/{scheduleId}', {
+          params: { path: { scheduleId } },
+          body: change,
+        }),
+      ),
+    deleteSchedule: async (scheduleId) => {
+      await unwrap(
+        api.DELETE('/api/v1/schedules/{scheduleId}', { params: { path: { scheduleId } } }),
+      );
+    },
+    listScheduleRuns: async (scheduleId, limit) =>
+      (
+        await unwrap(
+          api.GET('/api/v1/schedules/{scheduleId}/runs', {
+            params: { path: { scheduleId }, query: limit === undefined ? {} : { limit } },
+          }),
+        )
+      ).items,
   };
   return Object.assign(api, methods);
 }

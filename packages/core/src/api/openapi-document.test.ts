@@ -54,6 +54,7 @@ interface Spec {
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema>; responses: Record<string, unknown> };
   'x-farm-scopes': Record<string, string>;
+  'x-farm-roles': Record<string, string>;
   'x-farm-websockets': { path: string; operations?: Record<string, string> }[];
 }
 interface Operation {
@@ -62,6 +63,7 @@ interface Operation {
   security?: Record<string, string[]>[];
   'x-farm-auth'?: string;
   'x-farm-scope'?: string;
+  'x-farm-role'?: string;
   parameters?: { $ref?: string; name?: string; in?: string }[];
   requestBody?: { content: Record<string, { schema: Schema }> };
   responses: Record<string, { $ref?: string; content?: Record<string, { schema: Schema }> }>;
@@ -130,6 +132,7 @@ describe('the OpenAPI document', () => {
         'getJobBlocklist',
         'removeJobBlocklistEntries',
         'getJobLastRendered',
+        'getJobLastRenderedImage',
         'getLastRendered',
         'getTask',
         'applyTaskAction',
@@ -144,6 +147,44 @@ describe('the OpenAPI document', () => {
         'deleteWorkerSleepSchedule',
         'deleteWorker',
         'registerWorker',
+        // issue 10: the file store
+        'findMissingFiles',
+        'uploadFile',
+        'createCheckout',
+        'getCheckout',
+        'deleteCheckout',
+        // issue 10: schedules
+        'listSchedules',
+        'createSchedule',
+        'getSchedule',
+        'updateSchedule',
+        'deleteSchedule',
+        'listScheduleRuns',
+        // issue 10: notifications
+        'listNotificationSubscriptions',
+        'createNotificationSubscription',
+        'getNotificationSubscription',
+        'updateNotificationSubscription',
+        'deleteNotificationSubscription',
+        'sendTestNotification',
+        'listNotificationDeliveries',
+        // issue 7: people, tokens, projects, audit
+        'login',
+        'logout',
+        'createAccessToken',
+        'listApiTokens',
+        'createApiToken',
+        'revokeApiToken',
+        'listUsers',
+        'createUser',
+        'updateUser',
+        'listProjects',
+        'createProject',
+        'setProjectMember',
+        'removeProjectMember',
+        'listAuditLog',
+        'rotateRegistrationSecret',
+        'revokeWorkerToken',
         'signOn',
         'signOff',
         'claimTask',
@@ -162,6 +203,7 @@ describe('the OpenAPI document', () => {
 
   it('gives every operation a summary, an auth kind that matches its security, and a known scope', () => {
     const scopes = Object.keys(SPEC['x-farm-scopes']);
+    const roles = Object.keys(SPEC['x-farm-roles']);
     for (const [method, route, op] of operations()) {
       const where = `${method.toUpperCase()} ${route}`;
       expect({ where, summary: typeof op.summary }).toEqual({ where, summary: 'string' });
@@ -173,7 +215,13 @@ describe('the OpenAPI document', () => {
       else {
         expect({ where, auth }).toEqual({ where, auth: 'user' });
         expect(schemes).toContain('bearer');
-        if (op.operationId !== 'getCurrentUser') expect(scopes).toContain(op['x-farm-scope']);
+        if (op['x-farm-scope'] !== undefined) expect(scopes).toContain(op['x-farm-scope']);
+        // Who may call it is written down for every user operation (the generator would treat a
+        // missing role as admin-only; this makes the author choose).
+        expect({ where, role: roles.includes(op['x-farm-role'] ?? '') }).toEqual({
+          where,
+          role: true,
+        });
       }
     }
     expect(
@@ -181,7 +229,14 @@ describe('the OpenAPI document', () => {
         .filter(([, , op]) => op['x-farm-auth'] === 'none')
         .map(([, , op]) => op.operationId)
         .sort(),
-    ).toEqual(['getHealth', 'getOpenApiDocument', 'getReadiness', 'getVersion', 'registerWorker']);
+    ).toEqual([
+      'getHealth',
+      'getOpenApiDocument',
+      'getReadiness',
+      'getVersion',
+      'login',
+      'registerWorker',
+    ]);
   });
 
   it('answers errors with the shared responses, whose body is the Error schema', () => {
@@ -226,7 +281,12 @@ describe('the OpenAPI document', () => {
     const paged = operations().filter(([, , op]) =>
       (op.parameters ?? []).some((p) => p.$ref === '#/components/parameters/Limit'),
     );
-    expect(paged.map(([, , op]) => op.operationId).sort()).toEqual(['listJobTasks', 'listJobs']);
+    expect(paged.map(([, , op]) => op.operationId).sort()).toEqual([
+      'listAuditLog',
+      'listJobTasks',
+      'listJobs',
+      'listNotificationDeliveries',
+    ]);
     for (const [, , op] of paged) {
       const ref = op.responses['200']!.content!['application/json']!.schema.$ref as string;
       const page = resolve(ref) as { required: string[] };
@@ -236,6 +296,7 @@ describe('the OpenAPI document', () => {
 
   it('has the status, action and platform enums the rest of Farm relies on', () => {
     expect(enumOf('JobStatus')).toEqual([
+      'waiting',
       'queued',
       'active',
       'pause-requested',

@@ -10,6 +10,7 @@ export type * from '../generated/schema-types';
 export type {
   OperationAuth,
   OperationId,
+  OperationRole,
   OperationScope,
   OperationSpec,
   WorkerSocketOperation,

@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   'rate_limited',
   'unavailable',
   'internal',
+  // The file store: uploaded bytes that do not match the SHA-256 or size they were sent as.
+  'checksum_mismatch',
+  'size_mismatch',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -37,4 +40,6 @@ export const ERROR_CODE_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
+  checksum_mismatch: 422,
+  size_mismatch: 422,
 };

@@ -12,7 +12,7 @@ export const openApiDocument = {
       identifier: 'MIT',
     },
     description:
-      'Farm\'s manager API: jobs, tasks, job types, workers, and the worker protocol.\n\nConventions:\n- JSON with camelCase field names. Maps keyed by a status value (`taskCounts`, job summary\n  counts) use the status itself as the key (`soft-failed`), so clients can index them by status.\n- Authenticate with `Authorization: Bearer <token>`: a personal API token for people and\n  scripts, the worker\'s own token for workers. The web app uses a session cookie.\n  `x-farm-auth` on each operation says who may call it (`none`, `user`, `worker`) and\n  `x-farm-scope` which token scope a user needs (absent: any signed-in user).\n- Errors are `{ "code", "message", "details"? }` (schema `Error`) with a fitting HTTP status.\n  `validation_failed` lists every problem at once in `details.issues`.\n- Request bodies reject unknown fields. Lists page with `limit` (1..1000, default 100) and an\n  opaque `cursor`; a page is `{ "items", "nextCursor" }` and `nextCursor` is null on the last\n  page. Timestamps are ISO 8601 UTC (`date-time`); identifiers are UUIDs.\n\nWebsockets (message schemas are in `components.schemas`; `x-farm-websockets` lists them):\n- `GET /api/v1/ws/worker` (worker token): the worker\'s hot path. The client sends\n  `WorkerSocketRequest` `{id, op, taskId?, body?}` where `body` is the body of the matching HTTP\n  operation (`claim` = claimTask, `updateTask`, `mayIRun`, `stateChanged` = workerStateChanged,\n  `heartbeat` = workerHeartbeat, `signOn`, `signOff`). The server answers each request with\n  `WorkerSocketResponse` `{id, status, body?}`, `status` being the HTTP status the HTTP\n  endpoint would give, and may push `WorkerSocketPush` messages at any time (`work-available`,\n  `stop-task`, `status-request`).\n- `GET /api/v1/ws` (user token or session): live updates for people. The client sends\n  `Subscription` `{type: subscribe|unsubscribe, topic, id?}`; the server sends `LiveEvent`\n  messages, starting with `subscribed` as the acknowledgement of each subscription.\n',
+      'Farm\'s manager API: jobs, tasks, job types, workers, and the worker protocol.\n\nConventions:\n- JSON with camelCase field names. Maps keyed by a status value (`taskCounts`, job summary\n  counts) use the status itself as the key (`soft-failed`), so clients can index them by status.\n- Authenticate with `Authorization: Bearer <token>`: a personal API token for people and\n  scripts, the worker\'s own token for workers. The web app uses a session cookie.\n  `x-farm-auth` on each operation says who may call it (`none`, `user`, `worker`) and\n  `x-farm-scope` which token scope a user needs (absent: any signed-in user), and\n  `x-farm-role` which role the user needs (`x-farm-roles` lists them): a user operation\n  without one is treated as `admin`. Operations on one job or task also check the role in\n  that job\'s project, and artists act only on their own jobs.\n- Errors are `{ "code", "message", "details"? }` (schema `Error`) with a fitting HTTP status.\n  `validation_failed` lists every problem at once in `details.issues`.\n- Request bodies reject unknown fields. Lists page with `limit` (1..1000, default 100) and an\n  opaque `cursor`; a page is `{ "items", "nextCursor" }` and `nextCursor` is null on the last\n  page. Timestamps are ISO 8601 UTC (`date-time`); identifiers are UUIDs.\n\nWebsockets (message schemas are in `components.schemas`; `x-farm-websockets` lists them):\n- `GET /api/v1/ws/worker` (worker token): the worker\'s hot path. The client sends\n  `WorkerSocketRequest` `{id, op, taskId?, body?}` where `body` is the body of the matching HTTP\n  operation (`claim` = claimTask, `updateTask`, `mayIRun`, `stateChanged` = workerStateChanged,\n  `heartbeat` = workerHeartbeat, `signOn`, `signOff`). The server answers each request with\n  `WorkerSocketResponse` `{id, status, body?}`, `status` being the HTTP status the HTTP\n  endpoint would give, and may push `WorkerSocketPush` messages at any time (`work-available`,\n  `stop-task`, `status-request`).\n- `GET /api/v1/ws` (user token or session): live updates for people. The client sends\n  `Subscription` `{type: subscribe|unsubscribe, topic, id?}`; the server sends `LiveEvent`\n  messages, starting with `subscribed` as the acknowledgement of each subscription.\n',
     contact: {
       name: 'Farm',
     },
@@ -24,6 +24,15 @@ export const openApiDocument = {
     'workers:manage': 'Change worker status, tags and sleep schedules; delete workers.',
     'metrics:read': 'Scrape the Prometheus metrics.',
     admin: 'Everything, including users, projects and farm configuration.',
+  },
+  'x-farm-roles': {
+    any: 'Any signed-in user, with or without a project role.',
+    viewer:
+      "A role of viewer or more in at least one project; sees that project's jobs and the workers.",
+    artist:
+      'Submits to the projects where they are artist or manager; controls their own jobs there.',
+    manager: 'Controls every job of their projects and manages the workers.',
+    admin: 'A farm admin (users, projects, tokens of others, configuration); passes every check.',
   },
   'x-farm-websockets': [
     {
@@ -96,8 +105,33 @@ export const openApiDocument = {
       description: 'Managing workers.',
     },
     {
+      name: 'schedules',
+      description: 'Recurring jobs from a cron expression or an interval.',
+    },
+    {
+      name: 'notifications',
+      description:
+        'Subscriptions to farm events on webhooks, chat and e-mail, and their delivery log.',
+    },
+    {
+      name: 'files',
+      description: 'The file store: content-addressed uploads and job folders made from them.',
+    },
+    {
       name: 'worker',
       description: 'The protocol a worker speaks (also available over `/api/v1/ws/worker`).',
+    },
+    {
+      name: 'auth',
+      description: 'Signing in and out, sessions, personal API tokens, short-lived access tokens.',
+    },
+    {
+      name: 'users',
+      description: 'Users, projects and roles (farm admins).',
+    },
+    {
+      name: 'audit',
+      description: 'Who did what (farm admins).',
     },
   ],
   paths: {
@@ -171,6 +205,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'metrics:read',
+        'x-farm-role': 'manager',
         responses: {
           '200': {
             description: 'The metrics.',
@@ -258,6 +293,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             name: 'audience',
@@ -316,6 +352,7 @@ export const openApiDocument = {
           },
         ],
         'x-farm-auth': 'user',
+        'x-farm-role': 'any',
         responses: {
           '200': {
             description: 'The caller.',
@@ -351,6 +388,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         responses: {
           '200': {
             description: 'The job types.',
@@ -389,6 +427,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             name: 'name',
@@ -448,6 +487,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
         requestBody: {
           required: true,
           content: {
@@ -509,6 +549,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             name: 'status',
@@ -644,6 +685,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             name: 'project',
@@ -697,6 +739,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
         requestBody: {
           required: true,
           content: {
@@ -748,6 +791,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             $ref: '#/components/parameters/JobId',
@@ -799,6 +843,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
         parameters: [
           {
             $ref: '#/components/parameters/JobId',
@@ -861,6 +906,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             $ref: '#/components/parameters/JobId',
@@ -947,6 +993,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             $ref: '#/components/parameters/JobId',
@@ -996,6 +1043,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             $ref: '#/components/parameters/JobId',
@@ -1043,6 +1091,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'manager',
         parameters: [
           {
             $ref: '#/components/parameters/JobId',
@@ -1095,6 +1144,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             $ref: '#/components/parameters/JobId',
@@ -1132,6 +1182,87 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/v1/jobs/{jobId}/last-rendered/{size}': {
+      get: {
+        operationId: 'getJobLastRenderedImage',
+        tags: ['jobs'],
+        summary: "The job's last rendered image as a JPEG, in one of three sizes.",
+        description:
+          "`full` fits in 1920x1920 pixels, `small` in 640x640, `tiny` in 160x160. The URLs in `LastRenderedInfo` carry `v`, the image's version: such a URL never changes content and may be cached for good; without `v` (or with an old one) the answer must be revalidated, and `If-None-Match` with the `ETag` answers 304 while the image is the same.",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
+        parameters: [
+          {
+            $ref: '#/components/parameters/JobId',
+          },
+          {
+            name: 'size',
+            in: 'path',
+            required: true,
+            schema: {
+              type: 'string',
+              enum: ['full', 'small', 'tiny'],
+            },
+          },
+          {
+            name: 'v',
+            in: 'query',
+            description: 'The image version from `LastRenderedInfo`; makes the URL cacheable.',
+            schema: {
+              type: 'string',
+              pattern: '^[0-9]{1,20}$',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The image.',
+            headers: {
+              ETag: {
+                schema: {
+                  type: 'string',
+                },
+              },
+            },
+            content: {
+              'image/jpeg': {
+                schema: {
+                  type: 'string',
+                  contentMediaType: 'image/jpeg',
+                },
+              },
+            },
+          },
+          '304': {
+            description: 'The image has not changed since the `If-None-Match` etag.',
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
     '/api/v1/last-rendered': {
       get: {
         operationId: 'getLastRendered',
@@ -1147,6 +1278,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         responses: {
           '200': {
             description: 'The image URLs.',
@@ -1188,6 +1320,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
         requestBody: {
           required: true,
           content: {
@@ -1242,6 +1375,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             $ref: '#/components/parameters/TaskId',
@@ -1293,6 +1427,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
         parameters: [
           {
             $ref: '#/components/parameters/TaskId',
@@ -1357,6 +1492,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             $ref: '#/components/parameters/TaskId',
@@ -1451,6 +1587,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'workers:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             name: 'status',
@@ -1509,6 +1646,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'workers:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             $ref: '#/components/parameters/WorkerId',
@@ -1556,6 +1694,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'workers:manage',
+        'x-farm-role': 'manager',
         parameters: [
           {
             $ref: '#/components/parameters/WorkerId',
@@ -1601,6 +1740,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'workers:manage',
+        'x-farm-role': 'manager',
         parameters: [
           {
             $ref: '#/components/parameters/WorkerId',
@@ -1660,6 +1800,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'workers:manage',
+        'x-farm-role': 'manager',
         parameters: [
           {
             $ref: '#/components/parameters/WorkerId',
@@ -1719,6 +1860,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'workers:read',
+        'x-farm-role': 'viewer',
         parameters: [
           {
             $ref: '#/components/parameters/WorkerId',
@@ -1770,6 +1912,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'workers:manage',
+        'x-farm-role': 'manager',
         parameters: [
           {
             $ref: '#/components/parameters/WorkerId',
@@ -1827,6 +1970,7 @@ export const openApiDocument = {
         ],
         'x-farm-auth': 'user',
         'x-farm-scope': 'workers:manage',
+        'x-farm-role': 'manager',
         parameters: [
           {
             $ref: '#/components/parameters/WorkerId',
@@ -1835,6 +1979,1396 @@ export const openApiDocument = {
         responses: {
           '204': {
             description: 'Removed (or there was none).',
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/notifications/subscriptions': {
+      get: {
+        operationId: 'listNotificationSubscriptions',
+        tags: ['notifications'],
+        summary: "The caller's notification subscriptions (secrets are never included).",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        responses: {
+          '200': {
+            description: 'The subscriptions, newest first.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/NotificationSubscriptionList',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      post: {
+        operationId: 'createNotificationSubscription',
+        tags: ['notifications'],
+        summary:
+          "Subscribe to events on a channel; a webhook's signing secret is returned this once.",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/NotificationSubscriptionInput',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The subscription, with `secret` for a webhook.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/NotificationSubscription',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/notifications/subscriptions/{subscriptionId}': {
+      get: {
+        operationId: 'getNotificationSubscription',
+        tags: ['notifications'],
+        summary: "One of the caller's subscriptions.",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        parameters: [
+          {
+            $ref: '#/components/parameters/SubscriptionId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The subscription.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/NotificationSubscription',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      patch: {
+        operationId: 'updateNotificationSubscription',
+        tags: ['notifications'],
+        summary: 'Change a subscription; fields left out stay as they are.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        parameters: [
+          {
+            $ref: '#/components/parameters/SubscriptionId',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/NotificationSubscriptionUpdate',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The subscription as stored (with `secret` only when it was rotated).',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/NotificationSubscription',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      delete: {
+        operationId: 'deleteNotificationSubscription',
+        tags: ['notifications'],
+        summary: 'Remove a subscription and its delivery log.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        parameters: [
+          {
+            $ref: '#/components/parameters/SubscriptionId',
+          },
+        ],
+        responses: {
+          '204': {
+            description: 'Deleted.',
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/notifications/subscriptions/{subscriptionId}/test': {
+      post: {
+        operationId: 'sendTestNotification',
+        tags: ['notifications'],
+        summary: "Queue a test notification on the subscription's channel (even when disabled).",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        parameters: [
+          {
+            $ref: '#/components/parameters/SubscriptionId',
+          },
+        ],
+        responses: {
+          '202': {
+            description: 'The queued delivery; follow it in the delivery log.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/NotificationDelivery',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/notifications/subscriptions/{subscriptionId}/deliveries': {
+      get: {
+        operationId: 'listNotificationDeliveries',
+        tags: ['notifications'],
+        summary: 'The delivery log of a subscription, newest first.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        parameters: [
+          {
+            $ref: '#/components/parameters/SubscriptionId',
+          },
+          {
+            $ref: '#/components/parameters/Limit',
+          },
+          {
+            $ref: '#/components/parameters/Cursor',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'A page of deliveries.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/NotificationDeliveryPage',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/files/missing': {
+      post: {
+        operationId: 'findMissingFiles',
+        tags: ['files'],
+        summary: 'Which of these files the file store does not have yet (ask before uploading).',
+        description:
+          'Files are named by their SHA-256 and size. Answers with the ones still to upload, each with `receivedBytes`: how much of it an earlier, interrupted upload left (resume with `uploadFile` at that offset). Asking keeps the files it already has from garbage collection for `file_gc_age`. At most 10,000 files per call.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/FileQuery',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The files to upload.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/MissingFiles',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/files/{sha256}/{size}': {
+      put: {
+        operationId: 'uploadFile',
+        tags: ['files'],
+        summary: "Upload a file's bytes (or the next part of them) into the file store.",
+        description:
+          'The body is streamed to disk and hashed while it arrives; it is stored only when its size and SHA-256 match the path. Resumable: send `offset` (or `Content-Range: bytes START-END/SIZE`) equal to the `receivedBytes` of `findMissingFiles` to continue an interrupted upload; a body that ends before `size` is kept as a partial upload (202). A body longer than `size` is refused with `size_mismatch`, a wrong checksum with `checksum_mismatch`; either way nothing is stored and the partial upload is dropped. An `offset` that is not where the partial upload ends is a 409 `conflict` with `details.receivedBytes`.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
+        parameters: [
+          {
+            $ref: '#/components/parameters/Sha256',
+          },
+          {
+            $ref: '#/components/parameters/FileSize',
+          },
+          {
+            name: 'offset',
+            in: 'query',
+            description:
+              'Where this body starts in the file (default 0, which restarts an upload).',
+            schema: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 9007199254740991,
+            },
+          },
+        ],
+        requestBody: {
+          required: false,
+          content: {
+            'application/octet-stream': {
+              schema: {
+                type: 'string',
+                contentMediaType: 'application/octet-stream',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The store had the file already; the body was not needed.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FileUploadResult',
+                },
+              },
+            },
+          },
+          '201': {
+            description: 'Stored.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FileUploadResult',
+                },
+              },
+            },
+          },
+          '202': {
+            description: 'Part of the file received; continue at `receivedBytes`.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FileUploadResult',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '409': {
+            $ref: '#/components/responses/Conflict',
+          },
+          '415': {
+            $ref: '#/components/responses/UnsupportedMediaType',
+          },
+          '422': {
+            $ref: '#/components/responses/FileMismatch',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/files/checkouts': {
+      post: {
+        operationId: 'createCheckout',
+        tags: ['files'],
+        summary: 'Make a job folder from stored files (hard links, or copies where links fail).',
+        description:
+          "Every path is relative with `/` separators; absolute paths, `..`, `.`, empty segments, drive letters, duplicates and a file that is also another file's folder are refused with every problem listed (`validation_failed`). Files the store does not have are a 409 `conflict` with `details.reason: files-missing` and `details.missing`. The folder is `{checkouts}/NAME` for jobs (the `checkouts` variable); a taken name gets a `-2`, `-3`... suffix. At most 10,000 files per checkout.",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/CheckoutRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The checkout.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Checkout',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '409': {
+            $ref: '#/components/responses/Conflict',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/files/checkouts/{checkoutId}': {
+      get: {
+        operationId: 'getCheckout',
+        tags: ['files'],
+        summary: 'One checkout.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
+        parameters: [
+          {
+            $ref: '#/components/parameters/CheckoutId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The checkout.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Checkout',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      delete: {
+        operationId: 'deleteCheckout',
+        tags: ['files'],
+        summary:
+          "Remove a checkout's folder; its files become garbage once no other checkout uses them.",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
+        parameters: [
+          {
+            $ref: '#/components/parameters/CheckoutId',
+          },
+        ],
+        responses: {
+          '204': {
+            description: 'Removed.',
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/auth/login': {
+      post: {
+        operationId: 'login',
+        tags: ['auth'],
+        summary: 'Sign in with a user name and password; starts a web session (cookie).',
+        description:
+          'Answers the user and a CSRF token and sets the `farm_session` cookie (httpOnly, SameSite=Strict). A new session id is made at every login, whatever cookie came in. Cookie-authenticated requests other than GET/HEAD must send the CSRF token in the `X-Farm-CSRF` header. Failed attempts are slowed per account and per address (429).',
+        security: [],
+        'x-farm-auth': 'none',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/LoginRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Signed in.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/LoginResult',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '429': {
+            $ref: '#/components/responses/TooManyRequests',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/auth/logout': {
+      post: {
+        operationId: 'logout',
+        tags: ['auth'],
+        summary: 'End the current web session (a token caller is left as it is).',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        responses: {
+          '204': {
+            description: 'Signed out; the cookie is cleared.',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/auth/access-token': {
+      post: {
+        operationId: 'createAccessToken',
+        tags: ['auth'],
+        summary:
+          'A short-lived signed access token (JWT, 5 minutes) for the live websocket and image URLs.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        responses: {
+          '201': {
+            description: 'The access token.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/AccessToken',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/me/tokens': {
+      get: {
+        operationId: 'listApiTokens',
+        tags: ['auth'],
+        summary: "The caller's personal API tokens (never their secrets).",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        responses: {
+          '200': {
+            description: 'The tokens, newest first.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ApiTokenList',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      post: {
+        operationId: 'createApiToken',
+        tags: ['auth'],
+        summary: 'Create a personal API token; its secret is in this answer only.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ApiTokenRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The token with its secret.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/CreatedApiToken',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/me/tokens/{tokenId}': {
+      delete: {
+        operationId: 'revokeApiToken',
+        tags: ['auth'],
+        summary: "Revoke one of the caller's tokens (admins may revoke anyone's).",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        parameters: [
+          {
+            $ref: '#/components/parameters/TokenId',
+          },
+        ],
+        responses: {
+          '204': {
+            description: 'Revoked.',
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/users': {
+      get: {
+        operationId: 'listUsers',
+        tags: ['users'],
+        summary: 'Every user with their project roles.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'admin',
+        'x-farm-role': 'admin',
+        responses: {
+          '200': {
+            description: 'The users, by name.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/UserList',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      post: {
+        operationId: 'createUser',
+        tags: ['users'],
+        summary: 'Add a user.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'admin',
+        'x-farm-role': 'admin',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/NewUser',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The user.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/User',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '409': {
+            $ref: '#/components/responses/Conflict',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/users/{userId}': {
+      patch: {
+        operationId: 'updateUser',
+        tags: ['users'],
+        summary: 'Change a user (name shown, e-mail, password, admin flag, disabled).',
+        description: 'Disabling a user or setting a new password ends their web sessions.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'admin',
+        'x-farm-role': 'admin',
+        parameters: [
+          {
+            $ref: '#/components/parameters/UserId',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/UserChange',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The user.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/User',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/projects': {
+      get: {
+        operationId: 'listProjects',
+        tags: ['users'],
+        summary: 'The projects the caller has a role in (admins see every project).',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-role': 'any',
+        responses: {
+          '200': {
+            description: 'The projects, by name.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ProjectList',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      post: {
+        operationId: 'createProject',
+        tags: ['users'],
+        summary: 'Add a project.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'admin',
+        'x-farm-role': 'admin',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/NewProject',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The project.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Project',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '409': {
+            $ref: '#/components/responses/Conflict',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/projects/{projectId}/members/{userId}': {
+      put: {
+        operationId: 'setProjectMember',
+        tags: ['users'],
+        summary: 'Give a user a role in a project (replacing any role they had there).',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'admin',
+        'x-farm-role': 'admin',
+        parameters: [
+          {
+            $ref: '#/components/parameters/ProjectId',
+          },
+          {
+            $ref: '#/components/parameters/UserId',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ProjectMembership',
+              },
+            },
+          },
+        },
+        responses: {
+          '204': {
+            description: 'Stored.',
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      delete: {
+        operationId: 'removeProjectMember',
+        tags: ['users'],
+        summary: "Take a user's role in a project away.",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'admin',
+        'x-farm-role': 'admin',
+        parameters: [
+          {
+            $ref: '#/components/parameters/ProjectId',
+          },
+          {
+            $ref: '#/components/parameters/UserId',
+          },
+        ],
+        responses: {
+          '204': {
+            description: 'Removed (also when there was no role).',
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/audit-log': {
+      get: {
+        operationId: 'listAuditLog',
+        tags: ['audit'],
+        summary: 'Who did what, newest first.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'admin',
+        'x-farm-role': 'admin',
+        parameters: [
+          {
+            name: 'action',
+            in: 'query',
+            description:
+              'Only entries of this action (an operationId such as `applyJobAction`, or `loginFailed`).',
+            schema: {
+              type: 'string',
+              maxLength: 100,
+            },
+          },
+          {
+            name: 'actor',
+            in: 'query',
+            description: 'Only entries by this user name.',
+            schema: {
+              type: 'string',
+              maxLength: 200,
+            },
+          },
+          {
+            $ref: '#/components/parameters/Limit',
+          },
+          {
+            $ref: '#/components/parameters/Cursor',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One page of entries.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/AuditPage',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/workers/registration-secret': {
+      post: {
+        operationId: 'rotateRegistrationSecret',
+        tags: ['workers'],
+        summary:
+          "Replace the farm's worker registration secret; the new one is in this answer only.",
+        description:
+          'Registered workers keep their tokens; only new registrations need the new secret. A secret set in the configuration comes back at the next start; change the configuration instead.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'admin',
+        'x-farm-role': 'admin',
+        responses: {
+          '200': {
+            description: 'The new secret.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/RegistrationSecret',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/workers/{workerId}/revoke-token': {
+      post: {
+        operationId: 'revokeWorkerToken',
+        tags: ['workers'],
+        summary:
+          "Revoke a worker's token; the worker gets 401 from then on and must register again.",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'workers:manage',
+        'x-farm-role': 'manager',
+        parameters: [
+          {
+            $ref: '#/components/parameters/WorkerId',
+          },
+        ],
+        responses: {
+          '204': {
+            description: 'Revoked.',
           },
           '400': {
             $ref: '#/components/responses/BadRequest',
@@ -2291,6 +3825,319 @@ export const openApiDocument = {
         },
       },
     },
+    '/api/v1/schedules': {
+      get: {
+        operationId: 'listSchedules',
+        tags: ['schedules'],
+        summary: 'Every schedule of the farm, by name (a farm has tens of them, so one page).',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
+        responses: {
+          '200': {
+            description: 'The schedules.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ScheduleList',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      post: {
+        operationId: 'createSchedule',
+        tags: ['schedules'],
+        summary:
+          'Create a schedule that submits a job from a template on a cron expression or interval.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/NewSchedule',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The stored schedule.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Schedule',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '409': {
+            $ref: '#/components/responses/Conflict',
+          },
+          '413': {
+            $ref: '#/components/responses/PayloadTooLarge',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/schedules/{scheduleId}': {
+      get: {
+        operationId: 'getSchedule',
+        tags: ['schedules'],
+        summary: 'One schedule.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
+        parameters: [
+          {
+            $ref: '#/components/parameters/ScheduleId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The schedule.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Schedule',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      patch: {
+        operationId: 'updateSchedule',
+        tags: ['schedules'],
+        summary:
+          'Change a schedule; `{"enabled": false}` disables it, `{"enabled": true}` enables it.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
+        parameters: [
+          {
+            $ref: '#/components/parameters/ScheduleId',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ScheduleUpdate',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The changed schedule.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Schedule',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          '409': {
+            $ref: '#/components/responses/Conflict',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+      delete: {
+        operationId: 'deleteSchedule',
+        tags: ['schedules'],
+        summary: 'Remove a schedule and its run history; jobs it created stay.',
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:write',
+        'x-farm-role': 'artist',
+        parameters: [
+          {
+            $ref: '#/components/parameters/ScheduleId',
+          },
+        ],
+        responses: {
+          '204': {
+            description: 'Removed.',
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
+    '/api/v1/schedules/{scheduleId}/runs': {
+      get: {
+        operationId: 'listScheduleRuns',
+        tags: ['schedules'],
+        summary:
+          "The schedule's latest runs, newest first, with the job each created or its error.",
+        security: [
+          {
+            bearer: [],
+          },
+          {
+            cookie: [],
+          },
+        ],
+        'x-farm-auth': 'user',
+        'x-farm-scope': 'jobs:read',
+        'x-farm-role': 'viewer',
+        parameters: [
+          {
+            $ref: '#/components/parameters/ScheduleId',
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+              default: 50,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The runs.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ScheduleRunList',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthenticated',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          default: {
+            $ref: '#/components/responses/UnexpectedError',
+          },
+        },
+      },
+    },
   },
   components: {
     securitySchemes: {
@@ -2307,6 +4154,15 @@ export const openApiDocument = {
       },
     },
     parameters: {
+      ScheduleId: {
+        name: 'scheduleId',
+        in: 'path',
+        required: true,
+        schema: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
       JobId: {
         name: 'jobId',
         in: 'path',
@@ -2332,6 +4188,69 @@ export const openApiDocument = {
         schema: {
           type: 'string',
           format: 'uuid',
+        },
+      },
+      TokenId: {
+        name: 'tokenId',
+        in: 'path',
+        required: true,
+        schema: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      UserId: {
+        name: 'userId',
+        in: 'path',
+        required: true,
+        schema: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      ProjectId: {
+        name: 'projectId',
+        in: 'path',
+        required: true,
+        schema: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      SubscriptionId: {
+        name: 'subscriptionId',
+        in: 'path',
+        required: true,
+        schema: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      CheckoutId: {
+        name: 'checkoutId',
+        in: 'path',
+        required: true,
+        schema: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      Sha256: {
+        name: 'sha256',
+        in: 'path',
+        required: true,
+        description: "The file's SHA-256, 64 lower-case hex digits.",
+        schema: {
+          $ref: '#/components/schemas/Sha256',
+        },
+      },
+      FileSize: {
+        name: 'size',
+        in: 'path',
+        required: true,
+        description: "The file's size in bytes.",
+        schema: {
+          $ref: '#/components/schemas/FileSize',
         },
       },
       Limit: {
@@ -2503,6 +4422,17 @@ export const openApiDocument = {
           },
         },
       },
+      FileMismatch: {
+        description:
+          "The uploaded bytes do not match the file's name: `size_mismatch` (more bytes than its size) or `checksum_mismatch` (another SHA-256). Nothing was stored.",
+        content: {
+          'application/json': {
+            schema: {
+              $ref: '#/components/schemas/Error',
+            },
+          },
+        },
+      },
       UnexpectedError: {
         description: 'Any other error (`internal`, `unavailable`, ...).',
         headers: {
@@ -2538,6 +4468,8 @@ export const openApiDocument = {
           'rate_limited',
           'unavailable',
           'internal',
+          'checksum_mismatch',
+          'size_mismatch',
         ],
       },
       Error: {
@@ -2805,6 +4737,211 @@ export const openApiDocument = {
           },
         },
       },
+      ScheduleName: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 200,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._ -]*$',
+      },
+      CronExpression: {
+        type: 'string',
+        description: 'Five fields (minute hour day month weekday) or six (with seconds first).',
+        minLength: 1,
+        maxLength: 200,
+      },
+      ScheduleIntervalMs: {
+        type: 'integer',
+        description: 'Run every this many milliseconds (at least one minute).',
+        minimum: 60000,
+        maximum: 31622400000,
+      },
+      TimeZone: {
+        type: 'string',
+        description:
+          'An IANA time zone such as `Europe/Amsterdam`; the cron expression is read in it.',
+        minLength: 1,
+        maxLength: 100,
+      },
+      NewSchedule: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'Exactly one of `cron` and `intervalMs`.',
+        required: ['name', 'template'],
+        properties: {
+          name: {
+            $ref: '#/components/schemas/ScheduleName',
+          },
+          cron: {
+            $ref: '#/components/schemas/CronExpression',
+          },
+          intervalMs: {
+            $ref: '#/components/schemas/ScheduleIntervalMs',
+          },
+          timeZone: {
+            $ref: '#/components/schemas/TimeZone',
+          },
+          enabled: {
+            type: 'boolean',
+            default: true,
+          },
+          template: {
+            $ref: '#/components/schemas/SubmittedJob',
+          },
+        },
+      },
+      ScheduleUpdate: {
+        type: 'object',
+        additionalProperties: false,
+        description:
+          'The fields to change; giving `cron` clears `intervalMs` and the other way round.',
+        minProperties: 1,
+        properties: {
+          name: {
+            $ref: '#/components/schemas/ScheduleName',
+          },
+          cron: {
+            $ref: '#/components/schemas/CronExpression',
+          },
+          intervalMs: {
+            $ref: '#/components/schemas/ScheduleIntervalMs',
+          },
+          timeZone: {
+            $ref: '#/components/schemas/TimeZone',
+          },
+          enabled: {
+            type: 'boolean',
+          },
+          template: {
+            $ref: '#/components/schemas/SubmittedJob',
+          },
+        },
+      },
+      Schedule: {
+        type: 'object',
+        required: [
+          'id',
+          'name',
+          'cron',
+          'intervalMs',
+          'timeZone',
+          'enabled',
+          'template',
+          'owner',
+          'nextRunAt',
+          'lastRunAt',
+          'created',
+          'updated',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+            format: 'uuid',
+          },
+          name: {
+            $ref: '#/components/schemas/ScheduleName',
+          },
+          cron: {
+            type: ['string', 'null'],
+            maxLength: 200,
+          },
+          intervalMs: {
+            type: ['integer', 'null'],
+          },
+          timeZone: {
+            type: 'string',
+            maxLength: 100,
+          },
+          enabled: {
+            type: 'boolean',
+          },
+          template: {
+            $ref: '#/components/schemas/SubmittedJob',
+          },
+          owner: {
+            description: 'The user whose rights the submitted jobs run with; null if removed.',
+            oneOf: [
+              {
+                $ref: '#/components/schemas/UserRef',
+              },
+              {
+                type: 'null',
+              },
+            ],
+          },
+          nextRunAt: {
+            description: 'When it fires next; null while disabled.',
+            type: ['string', 'null'],
+            format: 'date-time',
+          },
+          lastRunAt: {
+            type: ['string', 'null'],
+            format: 'date-time',
+          },
+          created: {
+            type: 'string',
+            format: 'date-time',
+          },
+          updated: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+      ScheduleList: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            maxItems: 10000,
+            items: {
+              $ref: '#/components/schemas/Schedule',
+            },
+          },
+        },
+      },
+      ScheduleRun: {
+        type: 'object',
+        required: ['id', 'scheduledFor', 'firedAt', 'jobId', 'error'],
+        properties: {
+          id: {
+            type: 'integer',
+          },
+          scheduledFor: {
+            type: 'string',
+            format: 'date-time',
+            description:
+              'The moment the run was due (a run missed while the manager was down fires late, once).',
+          },
+          firedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          jobId: {
+            description: 'The job the run submitted; null when it failed.',
+            type: ['string', 'null'],
+            format: 'uuid',
+          },
+          error: {
+            description: 'Why the run submitted no job.',
+            type: ['string', 'null'],
+            maxLength: 4000,
+          },
+        },
+      },
+      ScheduleRunList: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            maxItems: 500,
+            items: {
+              $ref: '#/components/schemas/ScheduleRun',
+            },
+          },
+        },
+      },
       UserRef: {
         type: 'object',
         required: ['id', 'name'],
@@ -2814,6 +4951,405 @@ export const openApiDocument = {
             format: 'uuid',
           },
           name: {
+            type: 'string',
+            maxLength: 200,
+          },
+        },
+      },
+      UserName: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 100,
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$',
+      },
+      Password: {
+        type: 'string',
+        minLength: 8,
+        maxLength: 1000,
+      },
+      RoleName: {
+        type: 'string',
+        enum: ['viewer', 'artist', 'manager'],
+      },
+      LoginRequest: {
+        type: 'object',
+        required: ['name', 'password'],
+        additionalProperties: false,
+        properties: {
+          name: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+          },
+          password: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 1000,
+          },
+        },
+      },
+      LoginResult: {
+        type: 'object',
+        required: ['user', 'csrfToken', 'expiresAt'],
+        properties: {
+          user: {
+            $ref: '#/components/schemas/UserRef',
+          },
+          csrfToken: {
+            description: 'Send it as `X-Farm-CSRF` with every cookie-authenticated unsafe request.',
+            type: 'string',
+            maxLength: 200,
+          },
+          expiresAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+      AccessToken: {
+        type: 'object',
+        required: ['token', 'expiresAt'],
+        properties: {
+          token: {
+            type: 'string',
+            maxLength: 4000,
+          },
+          expiresAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+      ApiToken: {
+        type: 'object',
+        required: ['id', 'name', 'scopes', 'createdAt', 'expiresAt', 'lastUsedAt', 'revokedAt'],
+        properties: {
+          id: {
+            type: 'string',
+            format: 'uuid',
+          },
+          name: {
+            type: 'string',
+            maxLength: 200,
+          },
+          scopes: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/Scope',
+            },
+          },
+          createdAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          expiresAt: {
+            type: ['string', 'null'],
+            format: 'date-time',
+          },
+          lastUsedAt: {
+            type: ['string', 'null'],
+            format: 'date-time',
+          },
+          revokedAt: {
+            type: ['string', 'null'],
+            format: 'date-time',
+          },
+        },
+      },
+      ApiTokenList: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ApiToken',
+            },
+          },
+        },
+      },
+      ApiTokenRequest: {
+        type: 'object',
+        required: ['name', 'scopes'],
+        additionalProperties: false,
+        properties: {
+          name: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+          },
+          scopes: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 6,
+            uniqueItems: true,
+            items: {
+              $ref: '#/components/schemas/Scope',
+            },
+          },
+          expiresInDays: {
+            description: 'Days until the token stops working; absent means it never expires.',
+            type: 'integer',
+            minimum: 1,
+            maximum: 3650,
+          },
+        },
+      },
+      CreatedApiToken: {
+        type: 'object',
+        required: ['token', 'secret'],
+        properties: {
+          token: {
+            $ref: '#/components/schemas/ApiToken',
+          },
+          secret: {
+            description: 'The token itself; shown only in this answer.',
+            type: 'string',
+            maxLength: 200,
+          },
+        },
+      },
+      User: {
+        type: 'object',
+        required: [
+          'id',
+          'name',
+          'displayName',
+          'email',
+          'isAdmin',
+          'disabled',
+          'roles',
+          'createdAt',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+            format: 'uuid',
+          },
+          name: {
+            type: 'string',
+            maxLength: 200,
+          },
+          displayName: {
+            type: 'string',
+            maxLength: 200,
+          },
+          email: {
+            type: ['string', 'null'],
+            maxLength: 320,
+          },
+          isAdmin: {
+            type: 'boolean',
+          },
+          disabled: {
+            type: 'boolean',
+          },
+          roles: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ProjectRole',
+            },
+          },
+          createdAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+      UserList: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/User',
+            },
+          },
+        },
+      },
+      NewUser: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: {
+          name: {
+            $ref: '#/components/schemas/UserName',
+          },
+          displayName: {
+            type: 'string',
+            maxLength: 200,
+          },
+          email: {
+            type: 'string',
+            format: 'email',
+            maxLength: 320,
+          },
+          password: {
+            $ref: '#/components/schemas/Password',
+          },
+          isAdmin: {
+            type: 'boolean',
+          },
+        },
+      },
+      UserChange: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: {
+          displayName: {
+            type: 'string',
+            maxLength: 200,
+          },
+          email: {
+            type: ['string', 'null'],
+            maxLength: 320,
+          },
+          password: {
+            $ref: '#/components/schemas/Password',
+          },
+          isAdmin: {
+            type: 'boolean',
+          },
+          disabled: {
+            type: 'boolean',
+          },
+        },
+      },
+      Project: {
+        type: 'object',
+        required: ['id', 'name', 'description', 'createdAt'],
+        properties: {
+          id: {
+            type: 'string',
+            format: 'uuid',
+          },
+          name: {
+            type: 'string',
+            maxLength: 200,
+          },
+          description: {
+            type: 'string',
+            maxLength: 2000,
+          },
+          createdAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+      ProjectList: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/Project',
+            },
+          },
+        },
+      },
+      NewProject: {
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: {
+          name: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+            pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+          },
+          description: {
+            type: 'string',
+            maxLength: 2000,
+          },
+        },
+      },
+      ProjectMembership: {
+        type: 'object',
+        required: ['role'],
+        additionalProperties: false,
+        properties: {
+          role: {
+            $ref: '#/components/schemas/RoleName',
+          },
+        },
+      },
+      AuditEntry: {
+        type: 'object',
+        required: ['id', 'at', 'actor', 'action', 'target', 'status', 'address', 'details'],
+        properties: {
+          id: {
+            type: 'string',
+            maxLength: 40,
+          },
+          at: {
+            type: 'string',
+            format: 'date-time',
+          },
+          actor: {
+            description: 'Who acted (a user, or null for an anonymous login attempt).',
+            oneOf: [
+              {
+                $ref: '#/components/schemas/UserRef',
+              },
+              {
+                type: 'null',
+              },
+            ],
+          },
+          action: {
+            description: 'The operationId, or `login`, `loginFailed`, `logout`.',
+            type: 'string',
+            maxLength: 100,
+          },
+          target: {
+            description: 'The path parameters of the call (`jobId`, `workerId`, ...).',
+            type: 'object',
+            additionalProperties: {
+              type: 'string',
+            },
+          },
+          status: {
+            description: 'The HTTP status answered.',
+            type: 'integer',
+          },
+          address: {
+            type: 'string',
+            maxLength: 200,
+          },
+          details: {
+            description: 'Whitelisted fields of the request (never passwords or secrets).',
+            type: 'object',
+            additionalProperties: true,
+          },
+        },
+      },
+      AuditPage: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: {
+          items: {
+            type: 'array',
+            maxItems: 1000,
+            items: {
+              $ref: '#/components/schemas/AuditEntry',
+            },
+          },
+          nextCursor: {
+            type: ['string', 'null'],
+            maxLength: 1000,
+          },
+        },
+      },
+      RegistrationSecret: {
+        type: 'object',
+        required: ['secret'],
+        properties: {
+          secret: {
             type: 'string',
             maxLength: 200,
           },
@@ -2961,6 +5497,7 @@ export const openApiDocument = {
       JobStatus: {
         type: 'string',
         enum: [
+          'waiting',
           'queued',
           'active',
           'pause-requested',
@@ -3093,6 +5630,17 @@ export const openApiDocument = {
               'The job fails once more than this share of its tasks failed (default 10).',
             minimum: 1,
             maximum: 100,
+          },
+          dependsOnJobs: {
+            type: 'array',
+            description:
+              'Jobs (ids, same farm) that must complete before this one starts; until then it is `waiting`. A failed or canceled dependency keeps it waiting (its activity says which).',
+            maxItems: 100,
+            uniqueItems: true,
+            items: {
+              type: 'string',
+              format: 'uuid',
+            },
           },
         },
       },
@@ -3258,6 +5806,15 @@ export const openApiDocument = {
               $ref: '#/components/schemas/JobAction',
             },
           },
+          dependsOnJobs: {
+            type: 'array',
+            description: 'The jobs this one waits for (given with the job itself, not in lists).',
+            maxItems: 100,
+            items: {
+              type: 'string',
+              format: 'uuid',
+            },
+          },
         },
       },
       JobLite: {
@@ -3342,6 +5899,7 @@ export const openApiDocument = {
         type: 'object',
         description: 'Jobs per status.',
         required: [
+          'waiting',
           'queued',
           'active',
           'pause-requested',
@@ -3354,6 +5912,10 @@ export const openApiDocument = {
           'archived',
         ],
         properties: {
+          waiting: {
+            type: 'integer',
+            minimum: 0,
+          },
           queued: {
             type: 'integer',
             minimum: 0,
@@ -4185,6 +6747,180 @@ export const openApiDocument = {
           },
         },
       },
+      Sha256: {
+        type: 'string',
+        pattern: '^[0-9a-f]{64}$',
+        description: 'A SHA-256 digest, 64 lower-case hex digits.',
+      },
+      FileSize: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 9007199254740991,
+        description: 'A size in bytes.',
+      },
+      FileRef: {
+        type: 'object',
+        description: 'A file of the file store, named by its content.',
+        required: ['sha256', 'size'],
+        additionalProperties: false,
+        properties: {
+          sha256: {
+            $ref: '#/components/schemas/Sha256',
+          },
+          size: {
+            $ref: '#/components/schemas/FileSize',
+          },
+        },
+      },
+      FileQuery: {
+        type: 'object',
+        required: ['files'],
+        additionalProperties: false,
+        properties: {
+          files: {
+            type: 'array',
+            maxItems: 10000,
+            items: {
+              $ref: '#/components/schemas/FileRef',
+            },
+          },
+        },
+      },
+      MissingFile: {
+        type: 'object',
+        required: ['sha256', 'size', 'receivedBytes'],
+        additionalProperties: false,
+        properties: {
+          sha256: {
+            $ref: '#/components/schemas/Sha256',
+          },
+          size: {
+            $ref: '#/components/schemas/FileSize',
+          },
+          receivedBytes: {
+            type: 'integer',
+            minimum: 0,
+            description: 'Bytes an interrupted upload left; continue the upload at this offset.',
+          },
+        },
+      },
+      MissingFiles: {
+        type: 'object',
+        required: ['missing'],
+        additionalProperties: false,
+        properties: {
+          missing: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/MissingFile',
+            },
+          },
+        },
+      },
+      FileUploadResult: {
+        type: 'object',
+        required: ['sha256', 'size', 'status', 'receivedBytes'],
+        additionalProperties: false,
+        properties: {
+          sha256: {
+            $ref: '#/components/schemas/Sha256',
+          },
+          size: {
+            $ref: '#/components/schemas/FileSize',
+          },
+          status: {
+            type: 'string',
+            enum: ['stored', 'already-stored', 'partial'],
+          },
+          receivedBytes: {
+            type: 'integer',
+            minimum: 0,
+            description: 'Bytes the store has of this file (its size once stored).',
+          },
+        },
+      },
+      CheckoutName: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+        description: "The checkout folder's name; letters, digits, `.`, `_` and `-`.",
+      },
+      CheckoutFile: {
+        type: 'object',
+        required: ['path', 'sha256', 'size'],
+        additionalProperties: false,
+        properties: {
+          path: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 1024,
+            description: 'Where the file goes in the checkout, relative, with `/` separators.',
+          },
+          sha256: {
+            $ref: '#/components/schemas/Sha256',
+          },
+          size: {
+            $ref: '#/components/schemas/FileSize',
+          },
+        },
+      },
+      CheckoutRequest: {
+        type: 'object',
+        required: ['files'],
+        additionalProperties: false,
+        properties: {
+          name: {
+            $ref: '#/components/schemas/CheckoutName',
+          },
+          files: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 10000,
+            items: {
+              $ref: '#/components/schemas/CheckoutFile',
+            },
+          },
+        },
+      },
+      Checkout: {
+        type: 'object',
+        required: ['id', 'name', 'path', 'managerPath', 'fileCount', 'totalBytes', 'createdAt'],
+        additionalProperties: false,
+        properties: {
+          id: {
+            type: 'string',
+            format: 'uuid',
+          },
+          name: {
+            $ref: '#/components/schemas/CheckoutName',
+          },
+          path: {
+            type: 'string',
+            description: 'The folder as jobs should name it, `{checkouts}/NAME`.',
+          },
+          managerPath: {
+            type: 'string',
+            description: "The folder on the manager's machine.",
+          },
+          fileCount: {
+            type: 'integer',
+            minimum: 0,
+          },
+          totalBytes: {
+            type: 'integer',
+            minimum: 0,
+          },
+          linkedFiles: {
+            type: 'integer',
+            minimum: 0,
+            description:
+              'Files hard-linked (the rest were copied); only in the answer that made it.',
+          },
+          createdAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
       WorkerName: {
         type: 'string',
         minLength: 1,
@@ -4587,6 +7323,324 @@ export const openApiDocument = {
           },
         },
       },
+      NotificationEvent: {
+        type: 'string',
+        description:
+          'What a subscription listens to. `farm-idle`: no job is queued or running any more after one finished.',
+        enum: [
+          'job-completed',
+          'job-failed',
+          'job-canceled',
+          'task-failed',
+          'worker-offline',
+          'worker-error',
+          'farm-idle',
+        ],
+      },
+      NotificationChannel: {
+        type: 'string',
+        enum: ['webhook', 'slack', 'discord', 'matrix', 'rocketchat', 'telegram', 'email'],
+      },
+      NotificationSubscriptionInput: {
+        type: 'object',
+        description:
+          '`webhook`, `slack`, `discord`, `rocketchat`: `url`. `matrix`: `url` (the homeserver), `roomId`, `token` (an access token). `telegram`: `chatId`, `token` (the bot token), `url` (optional API base). `email`: `email`.',
+        additionalProperties: false,
+        required: ['channel', 'events'],
+        properties: {
+          name: {
+            type: 'string',
+            maxLength: 200,
+          },
+          channel: {
+            $ref: '#/components/schemas/NotificationChannel',
+          },
+          events: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 7,
+            uniqueItems: true,
+            items: {
+              $ref: '#/components/schemas/NotificationEvent',
+            },
+          },
+          projectId: {
+            description: 'Only jobs of this project; null or absent for every project.',
+            type: ['string', 'null'],
+            format: 'uuid',
+          },
+          onlyMyJobs: {
+            type: 'boolean',
+            description: 'Job and task events only for jobs the subscriber submitted.',
+          },
+          enabled: {
+            type: 'boolean',
+          },
+          url: {
+            type: 'string',
+            format: 'uri',
+            maxLength: 2000,
+          },
+          email: {
+            type: 'string',
+            format: 'email',
+            maxLength: 320,
+          },
+          roomId: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 500,
+          },
+          chatId: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+          },
+          token: {
+            type: 'string',
+            description: 'The Matrix access token or Telegram bot token; never returned.',
+            minLength: 1,
+            maxLength: 2000,
+          },
+        },
+      },
+      NotificationSubscriptionUpdate: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: {
+          name: {
+            type: 'string',
+            maxLength: 200,
+          },
+          events: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 7,
+            uniqueItems: true,
+            items: {
+              $ref: '#/components/schemas/NotificationEvent',
+            },
+          },
+          projectId: {
+            type: ['string', 'null'],
+            format: 'uuid',
+          },
+          onlyMyJobs: {
+            type: 'boolean',
+          },
+          enabled: {
+            type: 'boolean',
+          },
+          url: {
+            type: 'string',
+            format: 'uri',
+            maxLength: 2000,
+          },
+          email: {
+            type: 'string',
+            format: 'email',
+            maxLength: 320,
+          },
+          roomId: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 500,
+          },
+          chatId: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 200,
+          },
+          token: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 2000,
+          },
+          rotateSecret: {
+            type: 'boolean',
+            description: 'A webhook gets a new signing secret, returned in this answer only.',
+          },
+        },
+      },
+      NotificationSubscription: {
+        type: 'object',
+        required: [
+          'id',
+          'name',
+          'channel',
+          'events',
+          'projectId',
+          'onlyMyJobs',
+          'enabled',
+          'target',
+          'hasSecret',
+          'created',
+          'updated',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+            format: 'uuid',
+          },
+          name: {
+            type: 'string',
+          },
+          channel: {
+            $ref: '#/components/schemas/NotificationChannel',
+          },
+          events: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/NotificationEvent',
+            },
+          },
+          projectId: {
+            type: ['string', 'null'],
+            format: 'uuid',
+          },
+          onlyMyJobs: {
+            type: 'boolean',
+          },
+          enabled: {
+            type: 'boolean',
+          },
+          target: {
+            type: 'string',
+            description: "Where it goes, with secrets masked (a chat webhook's path, tokens).",
+          },
+          hasSecret: {
+            type: 'boolean',
+          },
+          secret: {
+            type: 'string',
+            description:
+              'The webhook signing secret; only in the answer that created or rotated it. Verify `X-Farm-Signature: sha256=<hex HMAC-SHA256 of "<X-Farm-Timestamp>.<body>">`.',
+          },
+          created: {
+            type: 'string',
+            format: 'date-time',
+          },
+          updated: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+      NotificationSubscriptionList: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/NotificationSubscription',
+            },
+          },
+        },
+      },
+      NotificationDeliveryAttempt: {
+        type: 'object',
+        required: ['at', 'statusCode', 'error'],
+        properties: {
+          at: {
+            type: 'string',
+            format: 'date-time',
+          },
+          statusCode: {
+            type: ['integer', 'null'],
+          },
+          error: {
+            type: ['string', 'null'],
+          },
+        },
+      },
+      NotificationDelivery: {
+        type: 'object',
+        required: [
+          'id',
+          'subscriptionId',
+          'event',
+          'test',
+          'status',
+          'attempts',
+          'lastStatusCode',
+          'lastError',
+          'title',
+          'created',
+          'nextAttempt',
+          'delivered',
+          'attemptLog',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+            format: 'uuid',
+          },
+          subscriptionId: {
+            type: 'string',
+            format: 'uuid',
+          },
+          event: {
+            type: 'string',
+            description: 'A `NotificationEvent`, or `test`.',
+          },
+          test: {
+            type: 'boolean',
+          },
+          status: {
+            type: 'string',
+            enum: ['pending', 'delivered', 'failed'],
+          },
+          attempts: {
+            type: 'integer',
+          },
+          lastStatusCode: {
+            type: ['integer', 'null'],
+          },
+          lastError: {
+            type: ['string', 'null'],
+          },
+          title: {
+            type: 'string',
+          },
+          created: {
+            type: 'string',
+            format: 'date-time',
+          },
+          nextAttempt: {
+            type: ['string', 'null'],
+            format: 'date-time',
+          },
+          delivered: {
+            type: ['string', 'null'],
+            format: 'date-time',
+          },
+          attemptLog: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/NotificationDeliveryAttempt',
+            },
+          },
+        },
+      },
+      NotificationDeliveryPage: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: {
+          items: {
+            type: 'array',
+            maxItems: 1000,
+            items: {
+              $ref: '#/components/schemas/NotificationDelivery',
+            },
+          },
+          nextCursor: {
+            type: ['string', 'null'],
+            maxLength: 1000,
+          },
+        },
+      },
       SubscriptionTopic: {
         type: 'string',
         description:
@@ -4727,6 +7781,25 @@ export const openApiDocument = {
           },
         },
       },
+      WorkerStatsEvent: {
+        type: 'object',
+        description:
+          'The host stats a worker just sent (at sign-on and with each heartbeat that carries them), so pages can draw CPU and memory over time without polling. Sent to the `workers` topic.',
+        required: ['type', 'workerId', 'hostStats'],
+        properties: {
+          type: {
+            type: 'string',
+            const: 'worker-stats',
+          },
+          workerId: {
+            type: 'string',
+            format: 'uuid',
+          },
+          hostStats: {
+            $ref: '#/components/schemas/HostStats',
+          },
+        },
+      },
       WorkerDeletedEvent: {
         type: 'object',
         required: ['type', 'workerId'],
@@ -4814,6 +7887,9 @@ export const openApiDocument = {
             $ref: '#/components/schemas/WorkerUpdatedEvent',
           },
           {
+            $ref: '#/components/schemas/WorkerStatsEvent',
+          },
+          {
             $ref: '#/components/schemas/WorkerDeletedEvent',
           },
           {
@@ -4835,6 +7911,7 @@ export const openApiDocument = {
             'tasks-bulk-updated': '#/components/schemas/TasksBulkUpdatedEvent',
             'task-log': '#/components/schemas/TaskLogEvent',
             'worker-updated': '#/components/schemas/WorkerUpdatedEvent',
+            'worker-stats': '#/components/schemas/WorkerStatsEvent',
             'worker-deleted': '#/components/schemas/WorkerDeletedEvent',
             'last-rendered': '#/components/schemas/LastRenderedEvent',
             subscribed: '#/components/schemas/SubscribedEvent',

@@ -311,6 +311,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/jobs/{jobId}/last-rendered/{size}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The job's last rendered image as a JPEG, in one of three sizes.
+     * @description `full` fits in 1920x1920 pixels, `small` in 640x640, `tiny` in 160x160. The URLs in `LastRenderedInfo` carry `v`, the image's version: such a URL never changes content and may be cached for good; without `v` (or with an old one) the answer must be revalidated, and `If-None-Match` with the `ETag` answers 304 while the image is the same.
+     */
+    get: operations['getJobLastRenderedImage'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/last-rendered': {
     parameters: {
       query?: never;
@@ -490,6 +510,372 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/notifications/subscriptions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller's notification subscriptions (secrets are never included). */
+    get: operations['listNotificationSubscriptions'];
+    put?: never;
+    /** Subscribe to events on a channel; a webhook's signing secret is returned this once. */
+    post: operations['createNotificationSubscription'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notifications/subscriptions/{subscriptionId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One of the caller's subscriptions. */
+    get: operations['getNotificationSubscription'];
+    put?: never;
+    post?: never;
+    /** Remove a subscription and its delivery log. */
+    delete: operations['deleteNotificationSubscription'];
+    options?: never;
+    head?: never;
+    /** Change a subscription; fields left out stay as they are. */
+    patch: operations['updateNotificationSubscription'];
+    trace?: never;
+  };
+  '/api/v1/notifications/subscriptions/{subscriptionId}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Queue a test notification on the subscription's channel (even when disabled). */
+    post: operations['sendTestNotification'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/notifications/subscriptions/{subscriptionId}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The delivery log of a subscription, newest first. */
+    get: operations['listNotificationDeliveries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/files/missing': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Which of these files the file store does not have yet (ask before uploading).
+     * @description Files are named by their SHA-256 and size. Answers with the ones still to upload, each with `receivedBytes`: how much of it an earlier, interrupted upload left (resume with `uploadFile` at that offset). Asking keeps the files it already has from garbage collection for `file_gc_age`. At most 10,000 files per call.
+     */
+    post: operations['findMissingFiles'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/files/{sha256}/{size}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Upload a file's bytes (or the next part of them) into the file store.
+     * @description The body is streamed to disk and hashed while it arrives; it is stored only when its size and SHA-256 match the path. Resumable: send `offset` (or `Content-Range: bytes START-END/SIZE`) equal to the `receivedBytes` of `findMissingFiles` to continue an interrupted upload; a body that ends before `size` is kept as a partial upload (202). A body longer than `size` is refused with `size_mismatch`, a wrong checksum with `checksum_mismatch`; either way nothing is stored and the partial upload is dropped. An `offset` that is not where the partial upload ends is a 409 `conflict` with `details.receivedBytes`.
+     */
+    put: operations['uploadFile'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/files/checkouts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make a job folder from stored files (hard links, or copies where links fail).
+     * @description Every path is relative with `/` separators; absolute paths, `..`, `.`, empty segments, drive letters, duplicates and a file that is also another file's folder are refused with every problem listed (`validation_failed`). Files the store does not have are a 409 `conflict` with `details.reason: files-missing` and `details.missing`. The folder is `{checkouts}/NAME` for jobs (the `checkouts` variable); a taken name gets a `-2`, `-3`... suffix. At most 10,000 files per checkout.
+     */
+    post: operations['createCheckout'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/files/checkouts/{checkoutId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One checkout. */
+    get: operations['getCheckout'];
+    put?: never;
+    post?: never;
+    /** Remove a checkout's folder; its files become garbage once no other checkout uses them. */
+    delete: operations['deleteCheckout'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/login': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Sign in with a user name and password; starts a web session (cookie).
+     * @description Answers the user and a CSRF token and sets the `farm_session` cookie (httpOnly, SameSite=Strict). A new session id is made at every login, whatever cookie came in. Cookie-authenticated requests other than GET/HEAD must send the CSRF token in the `X-Farm-CSRF` header. Failed attempts are slowed per account and per address (429).
+     */
+    post: operations['login'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/logout': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** End the current web session (a token caller is left as it is). */
+    post: operations['logout'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/access-token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A short-lived signed access token (JWT, 5 minutes) for the live websocket and image URLs. */
+    post: operations['createAccessToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/me/tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller's personal API tokens (never their secrets). */
+    get: operations['listApiTokens'];
+    put?: never;
+    /** Create a personal API token; its secret is in this answer only. */
+    post: operations['createApiToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/me/tokens/{tokenId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revoke one of the caller's tokens (admins may revoke anyone's). */
+    delete: operations['revokeApiToken'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every user with their project roles. */
+    get: operations['listUsers'];
+    put?: never;
+    /** Add a user. */
+    post: operations['createUser'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/{userId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change a user (name shown, e-mail, password, admin flag, disabled).
+     * @description Disabling a user or setting a new password ends their web sessions.
+     */
+    patch: operations['updateUser'];
+    trace?: never;
+  };
+  '/api/v1/projects': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The projects the caller has a role in (admins see every project). */
+    get: operations['listProjects'];
+    put?: never;
+    /** Add a project. */
+    post: operations['createProject'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/projects/{projectId}/members/{userId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** Give a user a role in a project (replacing any role they had there). */
+    put: operations['setProjectMember'];
+    post?: never;
+    /** Take a user's role in a project away. */
+    delete: operations['removeProjectMember'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audit-log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Who did what, newest first. */
+    get: operations['listAuditLog'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/workers/registration-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Replace the farm's worker registration secret; the new one is in this answer only.
+     * @description Registered workers keep their tokens; only new registrations need the new secret. A secret set in the configuration comes back at the next start; change the configuration instead.
+     */
+    post: operations['rotateRegistrationSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/workers/{workerId}/revoke-token': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Revoke a worker's token; the worker gets 401 from then on and must register again. */
+    post: operations['revokeWorkerToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/worker/register': {
     parameters: {
       query?: never;
@@ -643,6 +1029,60 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/schedules': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every schedule of the farm, by name (a farm has tens of them, so one page). */
+    get: operations['listSchedules'];
+    put?: never;
+    /** Create a schedule that submits a job from a template on a cron expression or interval. */
+    post: operations['createSchedule'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/schedules/{scheduleId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One schedule. */
+    get: operations['getSchedule'];
+    put?: never;
+    post?: never;
+    /** Remove a schedule and its run history; jobs it created stay. */
+    delete: operations['deleteSchedule'];
+    options?: never;
+    head?: never;
+    /** Change a schedule; `{"enabled": false}` disables it, `{"enabled": true}` enables it. */
+    patch: operations['updateSchedule'];
+    trace?: never;
+  };
+  '/api/v1/schedules/{scheduleId}/runs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The schedule's latest runs, newest first, with the job each created or its error. */
+    get: operations['listScheduleRuns'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -665,7 +1105,9 @@ export interface components {
       | 'unsupported_media_type'
       | 'rate_limited'
       | 'unavailable'
-      | 'internal';
+      | 'internal'
+      | 'checksum_mismatch'
+      | 'size_mismatch';
     /** @description The body of every error response. */
     Error: {
       code: components['schemas']['ErrorCode'];
@@ -765,10 +1207,205 @@ export interface components {
       id: string;
       name: string;
     };
+    ScheduleName: string;
+    /** @description Five fields (minute hour day month weekday) or six (with seconds first). */
+    CronExpression: string;
+    /** @description Run every this many milliseconds (at least one minute). */
+    ScheduleIntervalMs: number;
+    /** @description An IANA time zone such as `Europe/Amsterdam`; the cron expression is read in it. */
+    TimeZone: string;
+    /** @description Exactly one of `cron` and `intervalMs`. */
+    NewSchedule: {
+      name: components['schemas']['ScheduleName'];
+      cron?: components['schemas']['CronExpression'];
+      intervalMs?: components['schemas']['ScheduleIntervalMs'];
+      timeZone?: components['schemas']['TimeZone'];
+      /** @default true */
+      enabled?: boolean;
+      template: components['schemas']['SubmittedJob'];
+    };
+    /** @description The fields to change; giving `cron` clears `intervalMs` and the other way round. */
+    ScheduleUpdate: {
+      name?: components['schemas']['ScheduleName'];
+      cron?: components['schemas']['CronExpression'];
+      intervalMs?: components['schemas']['ScheduleIntervalMs'];
+      timeZone?: components['schemas']['TimeZone'];
+      enabled?: boolean;
+      template?: components['schemas']['SubmittedJob'];
+    };
+    Schedule: {
+      /** Format: uuid */
+      id: string;
+      name: components['schemas']['ScheduleName'];
+      cron: string | null;
+      intervalMs: number | null;
+      timeZone: string;
+      enabled: boolean;
+      template: components['schemas']['SubmittedJob'];
+      /** @description The user whose rights the submitted jobs run with; null if removed. */
+      owner: components['schemas']['UserRef'] | null;
+      /**
+       * Format: date-time
+       * @description When it fires next; null while disabled.
+       */
+      nextRunAt: string | null;
+      /** Format: date-time */
+      lastRunAt: string | null;
+      /** Format: date-time */
+      created: string;
+      /** Format: date-time */
+      updated: string;
+    };
+    ScheduleList: {
+      items: components['schemas']['Schedule'][];
+    };
+    ScheduleRun: {
+      id: number;
+      /**
+       * Format: date-time
+       * @description The moment the run was due (a run missed while the manager was down fires late, once).
+       */
+      scheduledFor: string;
+      /** Format: date-time */
+      firedAt: string;
+      /**
+       * Format: uuid
+       * @description The job the run submitted; null when it failed.
+       */
+      jobId: string | null;
+      /** @description Why the run submitted no job. */
+      error: string | null;
+    };
+    ScheduleRunList: {
+      items: components['schemas']['ScheduleRun'][];
+    };
     UserRef: {
       /** Format: uuid */
       id: string;
       name: string;
+    };
+    UserName: string;
+    Password: string;
+    /** @enum {string} */
+    RoleName: 'viewer' | 'artist' | 'manager';
+    LoginRequest: {
+      name: string;
+      password: string;
+    };
+    LoginResult: {
+      user: components['schemas']['UserRef'];
+      /** @description Send it as `X-Farm-CSRF` with every cookie-authenticated unsafe request. */
+      csrfToken: string;
+      /** Format: date-time */
+      expiresAt: string;
+    };
+    AccessToken: {
+      token: string;
+      /** Format: date-time */
+      expiresAt: string;
+    };
+    ApiToken: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      scopes: components['schemas']['Scope'][];
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      expiresAt: string | null;
+      /** Format: date-time */
+      lastUsedAt: string | null;
+      /** Format: date-time */
+      revokedAt: string | null;
+    };
+    ApiTokenList: {
+      items: components['schemas']['ApiToken'][];
+    };
+    ApiTokenRequest: {
+      name: string;
+      scopes: components['schemas']['Scope'][];
+      /** @description Days until the token stops working; absent means it never expires. */
+      expiresInDays?: number;
+    };
+    CreatedApiToken: {
+      token: components['schemas']['ApiToken'];
+      /** @description The token itself; shown only in this answer. */
+      secret: string;
+    };
+    User: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      displayName: string;
+      email: string | null;
+      isAdmin: boolean;
+      disabled: boolean;
+      roles: components['schemas']['ProjectRole'][];
+      /** Format: date-time */
+      createdAt: string;
+    };
+    UserList: {
+      items: components['schemas']['User'][];
+    };
+    NewUser: {
+      name: components['schemas']['UserName'];
+      displayName?: string;
+      /** Format: email */
+      email?: string;
+      password?: components['schemas']['Password'];
+      isAdmin?: boolean;
+    };
+    UserChange: {
+      displayName?: string;
+      email?: string | null;
+      password?: components['schemas']['Password'];
+      isAdmin?: boolean;
+      disabled?: boolean;
+    };
+    Project: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      description: string;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    ProjectList: {
+      items: components['schemas']['Project'][];
+    };
+    NewProject: {
+      name: string;
+      description?: string;
+    };
+    ProjectMembership: {
+      role: components['schemas']['RoleName'];
+    };
+    AuditEntry: {
+      id: string;
+      /** Format: date-time */
+      at: string;
+      /** @description Who acted (a user, or null for an anonymous login attempt). */
+      actor: components['schemas']['UserRef'] | null;
+      /** @description The operationId, or `login`, `loginFailed`, `logout`. */
+      action: string;
+      /** @description The path parameters of the call (`jobId`, `workerId`, ...). */
+      target: {
+        [key: string]: string;
+      };
+      /** @description The HTTP status answered. */
+      status: number;
+      address: string;
+      /** @description Whitelisted fields of the request (never passwords or secrets). */
+      details: {
+        [key: string]: unknown;
+      };
+    };
+    AuditPage: {
+      items: components['schemas']['AuditEntry'][];
+      nextCursor: string | null;
+    };
+    RegistrationSecret: {
+      secret: string;
     };
     WorkerRef: {
       /** Format: uuid */
@@ -820,6 +1457,7 @@ export interface components {
     };
     /** @enum {string} */
     JobStatus:
+      | 'waiting'
       | 'queued'
       | 'active'
       | 'pause-requested'
@@ -882,6 +1520,8 @@ export interface components {
       initialStatus?: 'queued' | 'paused';
       /** @description The job fails once more than this share of its tasks failed (default 10). */
       failureThresholdPercent?: number;
+      /** @description Jobs (ids, same farm) that must complete before this one starts; until then it is `waiting`. A failed or canceled dependency keeps it waiting (its activity says which). */
+      dependsOnJobs?: string[];
     };
     /** @description Tasks per status, plus the total. */
     TaskCounts: {
@@ -922,6 +1562,8 @@ export interface components {
       updated: string;
       /** @description The actions the job's current status allows. */
       allowedActions: components['schemas']['JobAction'][];
+      /** @description The jobs this one waits for (given with the job itself, not in lists). */
+      dependsOnJobs?: string[];
     };
     /** @description The fields of a job that change while it runs (for live updates). */
     JobLite: {
@@ -945,6 +1587,7 @@ export interface components {
     };
     /** @description Jobs per status. */
     JobStatusCounts: {
+      waiting: number;
       queued: number;
       active: number;
       'pause-requested': number;
@@ -1177,6 +1820,62 @@ export interface components {
     WorkerTags: {
       tags: components['schemas']['Tag'][];
     };
+    /** @description A SHA-256 digest, 64 lower-case hex digits. */
+    Sha256: string;
+    /** @description A size in bytes. */
+    FileSize: number;
+    /** @description A file of the file store, named by its content. */
+    FileRef: {
+      sha256: components['schemas']['Sha256'];
+      size: components['schemas']['FileSize'];
+    };
+    FileQuery: {
+      files: components['schemas']['FileRef'][];
+    };
+    MissingFile: {
+      sha256: components['schemas']['Sha256'];
+      size: components['schemas']['FileSize'];
+      /** @description Bytes an interrupted upload left; continue the upload at this offset. */
+      receivedBytes: number;
+    };
+    MissingFiles: {
+      missing: components['schemas']['MissingFile'][];
+    };
+    FileUploadResult: {
+      sha256: components['schemas']['Sha256'];
+      size: components['schemas']['FileSize'];
+      /** @enum {string} */
+      status: 'stored' | 'already-stored' | 'partial';
+      /** @description Bytes the store has of this file (its size once stored). */
+      receivedBytes: number;
+    };
+    /** @description The checkout folder's name; letters, digits, `.`, `_` and `-`. */
+    CheckoutName: string;
+    CheckoutFile: {
+      /** @description Where the file goes in the checkout, relative, with `/` separators. */
+      path: string;
+      sha256: components['schemas']['Sha256'];
+      size: components['schemas']['FileSize'];
+    };
+    CheckoutRequest: {
+      name?: components['schemas']['CheckoutName'];
+      files: components['schemas']['CheckoutFile'][];
+    };
+    Checkout: {
+      /** Format: uuid */
+      id: string;
+      name: components['schemas']['CheckoutName'];
+      /** @description The folder as jobs should name it, `{checkouts}/NAME`. */
+      path: string;
+      /** @description The folder on the manager's machine. */
+      managerPath: string;
+      fileCount: number;
+      totalBytes: number;
+      /** @description Files hard-linked (the rest were copied); only in the answer that made it. */
+      linkedFiles?: number;
+      /** Format: date-time */
+      createdAt: string;
+    };
     WorkerName: string;
     WorkerRegistration: {
       /** @description The farm's registration secret. */
@@ -1318,6 +2017,115 @@ export interface components {
       | components['schemas']['StopTaskPush']
       | components['schemas']['StatusRequestPush'];
     /**
+     * @description What a subscription listens to. `farm-idle`: no job is queued or running any more after one finished.
+     * @enum {string}
+     */
+    NotificationEvent:
+      | 'job-completed'
+      | 'job-failed'
+      | 'job-canceled'
+      | 'task-failed'
+      | 'worker-offline'
+      | 'worker-error'
+      | 'farm-idle';
+    /** @enum {string} */
+    NotificationChannel:
+      'webhook' | 'slack' | 'discord' | 'matrix' | 'rocketchat' | 'telegram' | 'email';
+    /** @description `webhook`, `slack`, `discord`, `rocketchat`: `url`. `matrix`: `url` (the homeserver), `roomId`, `token` (an access token). `telegram`: `chatId`, `token` (the bot token), `url` (optional API base). `email`: `email`. */
+    NotificationSubscriptionInput: {
+      name?: string;
+      channel: components['schemas']['NotificationChannel'];
+      events: components['schemas']['NotificationEvent'][];
+      /**
+       * Format: uuid
+       * @description Only jobs of this project; null or absent for every project.
+       */
+      projectId?: string | null;
+      /** @description Job and task events only for jobs the subscriber submitted. */
+      onlyMyJobs?: boolean;
+      enabled?: boolean;
+      /** Format: uri */
+      url?: string;
+      /** Format: email */
+      email?: string;
+      roomId?: string;
+      chatId?: string;
+      /** @description The Matrix access token or Telegram bot token; never returned. */
+      token?: string;
+    };
+    NotificationSubscriptionUpdate: {
+      name?: string;
+      events?: components['schemas']['NotificationEvent'][];
+      /** Format: uuid */
+      projectId?: string | null;
+      onlyMyJobs?: boolean;
+      enabled?: boolean;
+      /** Format: uri */
+      url?: string;
+      /** Format: email */
+      email?: string;
+      roomId?: string;
+      chatId?: string;
+      token?: string;
+      /** @description A webhook gets a new signing secret, returned in this answer only. */
+      rotateSecret?: boolean;
+    };
+    NotificationSubscription: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      channel: components['schemas']['NotificationChannel'];
+      events: components['schemas']['NotificationEvent'][];
+      /** Format: uuid */
+      projectId: string | null;
+      onlyMyJobs: boolean;
+      enabled: boolean;
+      /** @description Where it goes, with secrets masked (a chat webhook's path, tokens). */
+      target: string;
+      hasSecret: boolean;
+      /** @description The webhook signing secret; only in the answer that created or rotated it. Verify `X-Farm-Signature: sha256=<hex HMAC-SHA256 of "<X-Farm-Timestamp>.<body>">`. */
+      secret?: string;
+      /** Format: date-time */
+      created: string;
+      /** Format: date-time */
+      updated: string;
+    };
+    NotificationSubscriptionList: {
+      items: components['schemas']['NotificationSubscription'][];
+    };
+    NotificationDeliveryAttempt: {
+      /** Format: date-time */
+      at: string;
+      statusCode: number | null;
+      error: string | null;
+    };
+    NotificationDelivery: {
+      /** Format: uuid */
+      id: string;
+      /** Format: uuid */
+      subscriptionId: string;
+      /** @description A `NotificationEvent`, or `test`. */
+      event: string;
+      test: boolean;
+      /** @enum {string} */
+      status: 'pending' | 'delivered' | 'failed';
+      attempts: number;
+      lastStatusCode: number | null;
+      lastError: string | null;
+      title: string;
+      /** Format: date-time */
+      created: string;
+      /** Format: date-time */
+      nextAttempt: string | null;
+      /** Format: date-time */
+      delivered: string | null;
+      attemptLog: components['schemas']['NotificationDeliveryAttempt'][];
+    };
+    NotificationDeliveryPage: {
+      items: components['schemas']['NotificationDelivery'][];
+      nextCursor: string | null;
+    };
+    /**
      * @description `jobs` (all jobs), `job` (one job and its tasks; `id` is the job), `task-log` (one task's log lines; `id` is the task), `workers` (all workers), `last-rendered` (every new image, or one job's with `id`).
      * @enum {string}
      */
@@ -1394,6 +2202,17 @@ export interface components {
       worker: components['schemas']['WorkerSummary'];
       previousStatus?: components['schemas']['WorkerStatus'];
     };
+    /** @description The host stats a worker just sent (at sign-on and with each heartbeat that carries them), so pages can draw CPU and memory over time without polling. Sent to the `workers` topic. */
+    WorkerStatsEvent: {
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'worker-stats';
+      /** Format: uuid */
+      workerId: string;
+      hostStats: components['schemas']['HostStats'];
+    };
     WorkerDeletedEvent: {
       /**
        * @description discriminator enum property added by openapi-typescript
@@ -1440,6 +2259,7 @@ export interface components {
       | components['schemas']['TasksBulkUpdatedEvent']
       | components['schemas']['TaskLogEvent']
       | components['schemas']['WorkerUpdatedEvent']
+      | components['schemas']['WorkerStatsEvent']
       | components['schemas']['WorkerDeletedEvent']
       | components['schemas']['LastRenderedEvent']
       | components['schemas']['SubscribedEvent']
@@ -1546,6 +2366,15 @@ export interface components {
         'application/json': components['schemas']['WorkerStateChange'];
       };
     };
+    /** @description The uploaded bytes do not match the file's name: `size_mismatch` (more bytes than its size) or `checksum_mismatch` (another SHA-256). Nothing was stored. */
+    FileMismatch: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
     /** @description Any other error (`internal`, `unavailable`, ...). */
     UnexpectedError: {
       headers: {
@@ -1558,9 +2387,19 @@ export interface components {
     };
   };
   parameters: {
+    ScheduleId: string;
     JobId: string;
     TaskId: string;
     WorkerId: string;
+    TokenId: string;
+    UserId: string;
+    ProjectId: string;
+    SubscriptionId: string;
+    CheckoutId: string;
+    /** @description The file's SHA-256, 64 lower-case hex digits. */
+    Sha256: components['schemas']['Sha256'];
+    /** @description The file's size in bytes. */
+    FileSize: components['schemas']['FileSize'];
     /** @description Page size. */
     Limit: number;
     /** @description The `nextCursor` of the previous page; opaque. */
@@ -2141,6 +2980,45 @@ export interface operations {
       default: components['responses']['UnexpectedError'];
     };
   };
+  getJobLastRenderedImage: {
+    parameters: {
+      query?: {
+        /** @description The image version from `LastRenderedInfo`; makes the URL cacheable. */
+        v?: string;
+      };
+      header?: never;
+      path: {
+        jobId: components['parameters']['JobId'];
+        size: 'full' | 'small' | 'tiny';
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The image. */
+      200: {
+        headers: {
+          ETag?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'image/jpeg': string;
+        };
+      };
+      /** @description The image has not changed since the `If-None-Match` etag. */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
   getLastRendered: {
     parameters: {
       query?: never;
@@ -2528,6 +3406,786 @@ export interface operations {
       default: components['responses']['UnexpectedError'];
     };
   };
+  listNotificationSubscriptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The subscriptions, newest first. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationSubscriptionList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  createNotificationSubscription: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NotificationSubscriptionInput'];
+      };
+    };
+    responses: {
+      /** @description The subscription, with `secret` for a webhook. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationSubscription'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  getNotificationSubscription: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        subscriptionId: components['parameters']['SubscriptionId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The subscription. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationSubscription'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  deleteNotificationSubscription: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        subscriptionId: components['parameters']['SubscriptionId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  updateNotificationSubscription: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        subscriptionId: components['parameters']['SubscriptionId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NotificationSubscriptionUpdate'];
+      };
+    };
+    responses: {
+      /** @description The subscription as stored (with `secret` only when it was rotated). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationSubscription'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  sendTestNotification: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        subscriptionId: components['parameters']['SubscriptionId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The queued delivery; follow it in the delivery log. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationDelivery'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  listNotificationDeliveries: {
+    parameters: {
+      query?: {
+        /** @description Page size. */
+        limit?: components['parameters']['Limit'];
+        /** @description The `nextCursor` of the previous page; opaque. */
+        cursor?: components['parameters']['Cursor'];
+      };
+      header?: never;
+      path: {
+        subscriptionId: components['parameters']['SubscriptionId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of deliveries. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NotificationDeliveryPage'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  findMissingFiles: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FileQuery'];
+      };
+    };
+    responses: {
+      /** @description The files to upload. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MissingFiles'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  uploadFile: {
+    parameters: {
+      query?: {
+        /** @description Where this body starts in the file (default 0, which restarts an upload). */
+        offset?: number;
+      };
+      header?: never;
+      path: {
+        /** @description The file's SHA-256, 64 lower-case hex digits. */
+        sha256: components['parameters']['Sha256'];
+        /** @description The file's size in bytes. */
+        size: components['parameters']['FileSize'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/octet-stream': string;
+      };
+    };
+    responses: {
+      /** @description The store had the file already; the body was not needed. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FileUploadResult'];
+        };
+      };
+      /** @description Stored. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FileUploadResult'];
+        };
+      };
+      /** @description Part of the file received; continue at `receivedBytes`. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FileUploadResult'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      409: components['responses']['Conflict'];
+      415: components['responses']['UnsupportedMediaType'];
+      422: components['responses']['FileMismatch'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  createCheckout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CheckoutRequest'];
+      };
+    };
+    responses: {
+      /** @description The checkout. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Checkout'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      409: components['responses']['Conflict'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  getCheckout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        checkoutId: components['parameters']['CheckoutId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The checkout. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Checkout'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  deleteCheckout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        checkoutId: components['parameters']['CheckoutId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  login: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['LoginRequest'];
+      };
+    };
+    responses: {
+      /** @description Signed in. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LoginResult'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      429: components['responses']['TooManyRequests'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  logout: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Signed out; the cookie is cleared. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  createAccessToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The access token. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AccessToken'];
+        };
+      };
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  listApiTokens: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The tokens, newest first. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApiTokenList'];
+        };
+      };
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  createApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ApiTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description The token with its secret. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CreatedApiToken'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  revokeApiToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        tokenId: components['parameters']['TokenId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  listUsers: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The users, by name. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserList'];
+        };
+      };
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  createUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NewUser'];
+      };
+    };
+    responses: {
+      /** @description The user. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['User'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      409: components['responses']['Conflict'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  updateUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        userId: components['parameters']['UserId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UserChange'];
+      };
+    };
+    responses: {
+      /** @description The user. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['User'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  listProjects: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The projects, by name. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ProjectList'];
+        };
+      };
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  createProject: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NewProject'];
+      };
+    };
+    responses: {
+      /** @description The project. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Project'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      409: components['responses']['Conflict'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  setProjectMember: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        projectId: components['parameters']['ProjectId'];
+        userId: components['parameters']['UserId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ProjectMembership'];
+      };
+    };
+    responses: {
+      /** @description Stored. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  removeProjectMember: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        projectId: components['parameters']['ProjectId'];
+        userId: components['parameters']['UserId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed (also when there was no role). */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  listAuditLog: {
+    parameters: {
+      query?: {
+        /** @description Only entries of this action (an operationId such as `applyJobAction`, or `loginFailed`). */
+        action?: string;
+        /** @description Only entries by this user name. */
+        actor?: string;
+        /** @description Page size. */
+        limit?: components['parameters']['Limit'];
+        /** @description The `nextCursor` of the previous page; opaque. */
+        cursor?: components['parameters']['Cursor'];
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description One page of entries. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditPage'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  rotateRegistrationSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The new secret. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegistrationSecret'];
+        };
+      };
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  revokeWorkerToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        workerId: components['parameters']['WorkerId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
   registerWorker: {
     parameters: {
       query?: never;
@@ -2789,6 +4447,173 @@ export interface operations {
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthenticated'];
       403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  listSchedules: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schedules. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  createSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['NewSchedule'];
+      };
+    };
+    responses: {
+      /** @description The stored schedule. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  getSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        scheduleId: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The schedule. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  deleteSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        scheduleId: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Removed. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  updateSchedule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        scheduleId: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ScheduleUpdate'];
+      };
+    };
+    responses: {
+      /** @description The changed schedule. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Schedule'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
+      default: components['responses']['UnexpectedError'];
+    };
+  };
+  listScheduleRuns: {
+    parameters: {
+      query?: {
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        scheduleId: components['parameters']['ScheduleId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The runs. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ScheduleRunList'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthenticated'];
+      403: components['responses']['Forbidden'];
+      404: components['responses']['NotFound'];
       default: components['responses']['UnexpectedError'];
     };
   };

@@ -10,40 +10,75 @@ export type OperationId =
   | 'applyJobAction'
   | 'applyTaskAction'
   | 'claimTask'
+  | 'createAccessToken'
+  | 'createApiToken'
+  | 'createCheckout'
+  | 'createNotificationSubscription'
+  | 'createProject'
+  | 'createSchedule'
+  | 'createUser'
+  | 'deleteCheckout'
+  | 'deleteNotificationSubscription'
+  | 'deleteSchedule'
   | 'deleteWorker'
   | 'deleteWorkerSleepSchedule'
+  | 'findMissingFiles'
+  | 'getCheckout'
   | 'getCurrentUser'
   | 'getHealth'
   | 'getJob'
   | 'getJobBlocklist'
   | 'getJobLastRendered'
+  | 'getJobLastRenderedImage'
   | 'getJobsSummary'
   | 'getJobTasksCompact'
   | 'getJobType'
   | 'getLastRendered'
   | 'getMetrics'
+  | 'getNotificationSubscription'
   | 'getOpenApiDocument'
   | 'getReadiness'
+  | 'getSchedule'
   | 'getTask'
   | 'getTaskLog'
   | 'getVariables'
   | 'getVersion'
   | 'getWorker'
   | 'getWorkerSleepSchedule'
+  | 'listApiTokens'
+  | 'listAuditLog'
   | 'listJobs'
   | 'listJobTasks'
   | 'listJobTypes'
+  | 'listNotificationDeliveries'
+  | 'listNotificationSubscriptions'
+  | 'listProjects'
+  | 'listScheduleRuns'
+  | 'listSchedules'
+  | 'listUsers'
   | 'listWorkers'
+  | 'login'
+  | 'logout'
   | 'mayIRun'
   | 'registerWorker'
   | 'removeJobBlocklistEntries'
+  | 'removeProjectMember'
   | 'requestWorkerStatus'
+  | 'revokeApiToken'
+  | 'revokeWorkerToken'
+  | 'rotateRegistrationSecret'
+  | 'sendTestNotification'
+  | 'setProjectMember'
   | 'setWorkerSleepSchedule'
   | 'setWorkerTags'
   | 'signOff'
   | 'signOn'
   | 'submitJob'
+  | 'updateNotificationSubscription'
+  | 'updateSchedule'
   | 'updateTask'
+  | 'updateUser'
+  | 'uploadFile'
   | 'uploadTaskOutput'
   | 'workerHeartbeat'
   | 'workerStateChanged';
@@ -54,6 +89,9 @@ export type OperationAuth = 'none' | 'user' | 'worker';
 /** A token scope, as listed in the document's `x-farm-scopes`. */
 export type OperationScope =
   'jobs:read' | 'jobs:write' | 'workers:read' | 'workers:manage' | 'metrics:read' | 'admin';
+
+/** The role a user needs, as listed in the document's `x-farm-roles`. */
+export type OperationRole = 'any' | 'viewer' | 'artist' | 'manager' | 'admin';
 
 /** The operation name a worker sends over `/api/v1/ws/worker`. */
 export type WorkerSocketOperation =
@@ -69,6 +107,8 @@ export interface OperationSpec {
   readonly auth: OperationAuth;
   /** The scope a user token needs; null when any signed-in user (or no user) may call it. */
   readonly scope: OperationScope | null;
+  /** The role a user needs (`x-farm-role`; `admin` when absent); null for non-user operations. */
+  readonly role: OperationRole | null;
   /** The name of the same operation on the worker websocket, if it has one. */
   readonly socketOp: WorkerSocketOperation | null;
   /** Schema of the path parameters as an object, or null when there are none. */
@@ -110,6 +150,8 @@ export const SCHEMA_BUNDLE: {
         'rate_limited',
         'unavailable',
         'internal',
+        'checksum_mismatch',
+        'size_mismatch',
       ],
     },
     Error: {
@@ -370,6 +412,211 @@ export const SCHEMA_BUNDLE: {
         },
       },
     },
+    ScheduleName: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._ -]*$',
+    },
+    CronExpression: {
+      type: 'string',
+      description: 'Five fields (minute hour day month weekday) or six (with seconds first).',
+      minLength: 1,
+      maxLength: 200,
+    },
+    ScheduleIntervalMs: {
+      type: 'integer',
+      description: 'Run every this many milliseconds (at least one minute).',
+      minimum: 60000,
+      maximum: 31622400000,
+    },
+    TimeZone: {
+      type: 'string',
+      description:
+        'An IANA time zone such as `Europe/Amsterdam`; the cron expression is read in it.',
+      minLength: 1,
+      maxLength: 100,
+    },
+    NewSchedule: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Exactly one of `cron` and `intervalMs`.',
+      required: ['name', 'template'],
+      properties: {
+        name: {
+          $ref: '#/$defs/ScheduleName',
+        },
+        cron: {
+          $ref: '#/$defs/CronExpression',
+        },
+        intervalMs: {
+          $ref: '#/$defs/ScheduleIntervalMs',
+        },
+        timeZone: {
+          $ref: '#/$defs/TimeZone',
+        },
+        enabled: {
+          type: 'boolean',
+          default: true,
+        },
+        template: {
+          $ref: '#/$defs/SubmittedJob',
+        },
+      },
+    },
+    ScheduleUpdate: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'The fields to change; giving `cron` clears `intervalMs` and the other way round.',
+      minProperties: 1,
+      properties: {
+        name: {
+          $ref: '#/$defs/ScheduleName',
+        },
+        cron: {
+          $ref: '#/$defs/CronExpression',
+        },
+        intervalMs: {
+          $ref: '#/$defs/ScheduleIntervalMs',
+        },
+        timeZone: {
+          $ref: '#/$defs/TimeZone',
+        },
+        enabled: {
+          type: 'boolean',
+        },
+        template: {
+          $ref: '#/$defs/SubmittedJob',
+        },
+      },
+    },
+    Schedule: {
+      type: 'object',
+      required: [
+        'id',
+        'name',
+        'cron',
+        'intervalMs',
+        'timeZone',
+        'enabled',
+        'template',
+        'owner',
+        'nextRunAt',
+        'lastRunAt',
+        'created',
+        'updated',
+      ],
+      properties: {
+        id: {
+          type: 'string',
+          format: 'uuid',
+        },
+        name: {
+          $ref: '#/$defs/ScheduleName',
+        },
+        cron: {
+          type: ['string', 'null'],
+          maxLength: 200,
+        },
+        intervalMs: {
+          type: ['integer', 'null'],
+        },
+        timeZone: {
+          type: 'string',
+          maxLength: 100,
+        },
+        enabled: {
+          type: 'boolean',
+        },
+        template: {
+          $ref: '#/$defs/SubmittedJob',
+        },
+        owner: {
+          description: 'The user whose rights the submitted jobs run with; null if removed.',
+          oneOf: [
+            {
+              $ref: '#/$defs/UserRef',
+            },
+            {
+              type: 'null',
+            },
+          ],
+        },
+        nextRunAt: {
+          description: 'When it fires next; null while disabled.',
+          type: ['string', 'null'],
+          format: 'date-time',
+        },
+        lastRunAt: {
+          type: ['string', 'null'],
+          format: 'date-time',
+        },
+        created: {
+          type: 'string',
+          format: 'date-time',
+        },
+        updated: {
+          type: 'string',
+          format: 'date-time',
+        },
+      },
+    },
+    ScheduleList: {
+      type: 'object',
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'array',
+          maxItems: 10000,
+          items: {
+            $ref: '#/$defs/Schedule',
+          },
+        },
+      },
+    },
+    ScheduleRun: {
+      type: 'object',
+      required: ['id', 'scheduledFor', 'firedAt', 'jobId', 'error'],
+      properties: {
+        id: {
+          type: 'integer',
+        },
+        scheduledFor: {
+          type: 'string',
+          format: 'date-time',
+          description:
+            'The moment the run was due (a run missed while the manager was down fires late, once).',
+        },
+        firedAt: {
+          type: 'string',
+          format: 'date-time',
+        },
+        jobId: {
+          description: 'The job the run submitted; null when it failed.',
+          type: ['string', 'null'],
+          format: 'uuid',
+        },
+        error: {
+          description: 'Why the run submitted no job.',
+          type: ['string', 'null'],
+          maxLength: 4000,
+        },
+      },
+    },
+    ScheduleRunList: {
+      type: 'object',
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'array',
+          maxItems: 500,
+          items: {
+            $ref: '#/$defs/ScheduleRun',
+          },
+        },
+      },
+    },
     UserRef: {
       type: 'object',
       required: ['id', 'name'],
@@ -379,6 +626,396 @@ export const SCHEMA_BUNDLE: {
           format: 'uuid',
         },
         name: {
+          type: 'string',
+          maxLength: 200,
+        },
+      },
+    },
+    UserName: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 100,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$',
+    },
+    Password: {
+      type: 'string',
+      minLength: 8,
+      maxLength: 1000,
+    },
+    RoleName: {
+      type: 'string',
+      enum: ['viewer', 'artist', 'manager'],
+    },
+    LoginRequest: {
+      type: 'object',
+      required: ['name', 'password'],
+      additionalProperties: false,
+      properties: {
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+        },
+        password: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 1000,
+        },
+      },
+    },
+    LoginResult: {
+      type: 'object',
+      required: ['user', 'csrfToken', 'expiresAt'],
+      properties: {
+        user: {
+          $ref: '#/$defs/UserRef',
+        },
+        csrfToken: {
+          description: 'Send it as `X-Farm-CSRF` with every cookie-authenticated unsafe request.',
+          type: 'string',
+          maxLength: 200,
+        },
+        expiresAt: {
+          type: 'string',
+          format: 'date-time',
+        },
+      },
+    },
+    AccessToken: {
+      type: 'object',
+      required: ['token', 'expiresAt'],
+      properties: {
+        token: {
+          type: 'string',
+          maxLength: 4000,
+        },
+        expiresAt: {
+          type: 'string',
+          format: 'date-time',
+        },
+      },
+    },
+    ApiToken: {
+      type: 'object',
+      required: ['id', 'name', 'scopes', 'createdAt', 'expiresAt', 'lastUsedAt', 'revokedAt'],
+      properties: {
+        id: {
+          type: 'string',
+          format: 'uuid',
+        },
+        name: {
+          type: 'string',
+          maxLength: 200,
+        },
+        scopes: {
+          type: 'array',
+          items: {
+            $ref: '#/$defs/Scope',
+          },
+        },
+        createdAt: {
+          type: 'string',
+          format: 'date-time',
+        },
+        expiresAt: {
+          type: ['string', 'null'],
+          format: 'date-time',
+        },
+        lastUsedAt: {
+          type: ['string', 'null'],
+          format: 'date-time',
+        },
+        revokedAt: {
+          type: ['string', 'null'],
+          format: 'date-time',
+        },
+      },
+    },
+    ApiTokenList: {
+      type: 'object',
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'array',
+          items: {
+            $ref: '#/$defs/ApiToken',
+          },
+        },
+      },
+    },
+    ApiTokenRequest: {
+      type: 'object',
+      required: ['name', 'scopes'],
+      additionalProperties: false,
+      properties: {
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+        },
+        scopes: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 6,
+          uniqueItems: true,
+          items: {
+            $ref: '#/$defs/Scope',
+          },
+        },
+        expiresInDays: {
+          description: 'Days until the token stops working; absent means it never expires.',
+          type: 'integer',
+          minimum: 1,
+          maximum: 3650,
+        },
+      },
+    },
+    CreatedApiToken: {
+      type: 'object',
+      required: ['token', 'secret'],
+      properties: {
+        token: {
+          $ref: '#/$defs/ApiToken',
+        },
+        secret: {
+          description: 'The token itself; shown only in this answer.',
+          type: 'string',
+          maxLength: 200,
+        },
+      },
+    },
+    User: {
+      type: 'object',
+      required: ['id', 'name', 'displayName', 'email', 'isAdmin', 'disabled', 'roles', 'createdAt'],
+      properties: {
+        id: {
+          type: 'string',
+          format: 'uuid',
+        },
+        name: {
+          type: 'string',
+          maxLength: 200,
+        },
+        displayName: {
+          type: 'string',
+          maxLength: 200,
+        },
+        email: {
+          type: ['string', 'null'],
+          maxLength: 320,
+        },
+        isAdmin: {
+          type: 'boolean',
+        },
+        disabled: {
+          type: 'boolean',
+        },
+        roles: {
+          type: 'array',
+          items: {
+            $ref: '#/$defs/ProjectRole',
+          },
+        },
+        createdAt: {
+          type: 'string',
+          format: 'date-time',
+        },
+      },
+    },
+    UserList: {
+      type: 'object',
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'array',
+          items: {
+            $ref: '#/$defs/User',
+          },
+        },
+      },
+    },
+    NewUser: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: {
+          $ref: '#/$defs/UserName',
+        },
+        displayName: {
+          type: 'string',
+          maxLength: 200,
+        },
+        email: {
+          type: 'string',
+          format: 'email',
+          maxLength: 320,
+        },
+        password: {
+          $ref: '#/$defs/Password',
+        },
+        isAdmin: {
+          type: 'boolean',
+        },
+      },
+    },
+    UserChange: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        displayName: {
+          type: 'string',
+          maxLength: 200,
+        },
+        email: {
+          type: ['string', 'null'],
+          maxLength: 320,
+        },
+        password: {
+          $ref: '#/$defs/Password',
+        },
+        isAdmin: {
+          type: 'boolean',
+        },
+        disabled: {
+          type: 'boolean',
+        },
+      },
+    },
+    Project: {
+      type: 'object',
+      required: ['id', 'name', 'description', 'createdAt'],
+      properties: {
+        id: {
+          type: 'string',
+          format: 'uuid',
+        },
+        name: {
+          type: 'string',
+          maxLength: 200,
+        },
+        description: {
+          type: 'string',
+          maxLength: 2000,
+        },
+        createdAt: {
+          type: 'string',
+          format: 'date-time',
+        },
+      },
+    },
+    ProjectList: {
+      type: 'object',
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'array',
+          items: {
+            $ref: '#/$defs/Project',
+          },
+        },
+      },
+    },
+    NewProject: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+          pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+        },
+        description: {
+          type: 'string',
+          maxLength: 2000,
+        },
+      },
+    },
+    ProjectMembership: {
+      type: 'object',
+      required: ['role'],
+      additionalProperties: false,
+      properties: {
+        role: {
+          $ref: '#/$defs/RoleName',
+        },
+      },
+    },
+    AuditEntry: {
+      type: 'object',
+      required: ['id', 'at', 'actor', 'action', 'target', 'status', 'address', 'details'],
+      properties: {
+        id: {
+          type: 'string',
+          maxLength: 40,
+        },
+        at: {
+          type: 'string',
+          format: 'date-time',
+        },
+        actor: {
+          description: 'Who acted (a user, or null for an anonymous login attempt).',
+          oneOf: [
+            {
+              $ref: '#/$defs/UserRef',
+            },
+            {
+              type: 'null',
+            },
+          ],
+        },
+        action: {
+          description: 'The operationId, or `login`, `loginFailed`, `logout`.',
+          type: 'string',
+          maxLength: 100,
+        },
+        target: {
+          description: 'The path parameters of the call (`jobId`, `workerId`, ...).',
+          type: 'object',
+          additionalProperties: {
+            type: 'string',
+          },
+        },
+        status: {
+          description: 'The HTTP status answered.',
+          type: 'integer',
+        },
+        address: {
+          type: 'string',
+          maxLength: 200,
+        },
+        details: {
+          description: 'Whitelisted fields of the request (never passwords or secrets).',
+          type: 'object',
+          additionalProperties: true,
+        },
+      },
+    },
+    AuditPage: {
+      type: 'object',
+      required: ['items', 'nextCursor'],
+      properties: {
+        items: {
+          type: 'array',
+          maxItems: 1000,
+          items: {
+            $ref: '#/$defs/AuditEntry',
+          },
+        },
+        nextCursor: {
+          type: ['string', 'null'],
+          maxLength: 1000,
+        },
+      },
+    },
+    RegistrationSecret: {
+      type: 'object',
+      required: ['secret'],
+      properties: {
+        secret: {
           type: 'string',
           maxLength: 200,
         },
@@ -526,6 +1163,7 @@ export const SCHEMA_BUNDLE: {
     JobStatus: {
       type: 'string',
       enum: [
+        'waiting',
         'queued',
         'active',
         'pause-requested',
@@ -657,6 +1295,17 @@ export const SCHEMA_BUNDLE: {
           description: 'The job fails once more than this share of its tasks failed (default 10).',
           minimum: 1,
           maximum: 100,
+        },
+        dependsOnJobs: {
+          type: 'array',
+          description:
+            'Jobs (ids, same farm) that must complete before this one starts; until then it is `waiting`. A failed or canceled dependency keeps it waiting (its activity says which).',
+          maxItems: 100,
+          uniqueItems: true,
+          items: {
+            type: 'string',
+            format: 'uuid',
+          },
         },
       },
     },
@@ -822,6 +1471,15 @@ export const SCHEMA_BUNDLE: {
             $ref: '#/$defs/JobAction',
           },
         },
+        dependsOnJobs: {
+          type: 'array',
+          description: 'The jobs this one waits for (given with the job itself, not in lists).',
+          maxItems: 100,
+          items: {
+            type: 'string',
+            format: 'uuid',
+          },
+        },
       },
     },
     JobLite: {
@@ -906,6 +1564,7 @@ export const SCHEMA_BUNDLE: {
       type: 'object',
       description: 'Jobs per status.',
       required: [
+        'waiting',
         'queued',
         'active',
         'pause-requested',
@@ -918,6 +1577,10 @@ export const SCHEMA_BUNDLE: {
         'archived',
       ],
       properties: {
+        waiting: {
+          type: 'integer',
+          minimum: 0,
+        },
         queued: {
           type: 'integer',
           minimum: 0,
@@ -1749,6 +2412,179 @@ export const SCHEMA_BUNDLE: {
         },
       },
     },
+    Sha256: {
+      type: 'string',
+      pattern: '^[0-9a-f]{64}$',
+      description: 'A SHA-256 digest, 64 lower-case hex digits.',
+    },
+    FileSize: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 9007199254740991,
+      description: 'A size in bytes.',
+    },
+    FileRef: {
+      type: 'object',
+      description: 'A file of the file store, named by its content.',
+      required: ['sha256', 'size'],
+      additionalProperties: false,
+      properties: {
+        sha256: {
+          $ref: '#/$defs/Sha256',
+        },
+        size: {
+          $ref: '#/$defs/FileSize',
+        },
+      },
+    },
+    FileQuery: {
+      type: 'object',
+      required: ['files'],
+      additionalProperties: false,
+      properties: {
+        files: {
+          type: 'array',
+          maxItems: 10000,
+          items: {
+            $ref: '#/$defs/FileRef',
+          },
+        },
+      },
+    },
+    MissingFile: {
+      type: 'object',
+      required: ['sha256', 'size', 'receivedBytes'],
+      additionalProperties: false,
+      properties: {
+        sha256: {
+          $ref: '#/$defs/Sha256',
+        },
+        size: {
+          $ref: '#/$defs/FileSize',
+        },
+        receivedBytes: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Bytes an interrupted upload left; continue the upload at this offset.',
+        },
+      },
+    },
+    MissingFiles: {
+      type: 'object',
+      required: ['missing'],
+      additionalProperties: false,
+      properties: {
+        missing: {
+          type: 'array',
+          items: {
+            $ref: '#/$defs/MissingFile',
+          },
+        },
+      },
+    },
+    FileUploadResult: {
+      type: 'object',
+      required: ['sha256', 'size', 'status', 'receivedBytes'],
+      additionalProperties: false,
+      properties: {
+        sha256: {
+          $ref: '#/$defs/Sha256',
+        },
+        size: {
+          $ref: '#/$defs/FileSize',
+        },
+        status: {
+          type: 'string',
+          enum: ['stored', 'already-stored', 'partial'],
+        },
+        receivedBytes: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Bytes the store has of this file (its size once stored).',
+        },
+      },
+    },
+    CheckoutName: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+      description: "The checkout folder's name; letters, digits, `.`, `_` and `-`.",
+    },
+    CheckoutFile: {
+      type: 'object',
+      required: ['path', 'sha256', 'size'],
+      additionalProperties: false,
+      properties: {
+        path: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 1024,
+          description: 'Where the file goes in the checkout, relative, with `/` separators.',
+        },
+        sha256: {
+          $ref: '#/$defs/Sha256',
+        },
+        size: {
+          $ref: '#/$defs/FileSize',
+        },
+      },
+    },
+    CheckoutRequest: {
+      type: 'object',
+      required: ['files'],
+      additionalProperties: false,
+      properties: {
+        name: {
+          $ref: '#/$defs/CheckoutName',
+        },
+        files: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 10000,
+          items: {
+            $ref: '#/$defs/CheckoutFile',
+          },
+        },
+      },
+    },
+    Checkout: {
+      type: 'object',
+      required: ['id', 'name', 'path', 'managerPath', 'fileCount', 'totalBytes', 'createdAt'],
+      additionalProperties: false,
+      properties: {
+        id: {
+          type: 'string',
+          format: 'uuid',
+        },
+        name: {
+          $ref: '#/$defs/CheckoutName',
+        },
+        path: {
+          type: 'string',
+          description: 'The folder as jobs should name it, `{checkouts}/NAME`.',
+        },
+        managerPath: {
+          type: 'string',
+          description: "The folder on the manager's machine.",
+        },
+        fileCount: {
+          type: 'integer',
+          minimum: 0,
+        },
+        totalBytes: {
+          type: 'integer',
+          minimum: 0,
+        },
+        linkedFiles: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Files hard-linked (the rest were copied); only in the answer that made it.',
+        },
+        createdAt: {
+          type: 'string',
+          format: 'date-time',
+        },
+      },
+    },
     WorkerName: {
       type: 'string',
       minLength: 1,
@@ -2151,6 +2987,324 @@ export const SCHEMA_BUNDLE: {
         },
       },
     },
+    NotificationEvent: {
+      type: 'string',
+      description:
+        'What a subscription listens to. `farm-idle`: no job is queued or running any more after one finished.',
+      enum: [
+        'job-completed',
+        'job-failed',
+        'job-canceled',
+        'task-failed',
+        'worker-offline',
+        'worker-error',
+        'farm-idle',
+      ],
+    },
+    NotificationChannel: {
+      type: 'string',
+      enum: ['webhook', 'slack', 'discord', 'matrix', 'rocketchat', 'telegram', 'email'],
+    },
+    NotificationSubscriptionInput: {
+      type: 'object',
+      description:
+        '`webhook`, `slack`, `discord`, `rocketchat`: `url`. `matrix`: `url` (the homeserver), `roomId`, `token` (an access token). `telegram`: `chatId`, `token` (the bot token), `url` (optional API base). `email`: `email`.',
+      additionalProperties: false,
+      required: ['channel', 'events'],
+      properties: {
+        name: {
+          type: 'string',
+          maxLength: 200,
+        },
+        channel: {
+          $ref: '#/$defs/NotificationChannel',
+        },
+        events: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 7,
+          uniqueItems: true,
+          items: {
+            $ref: '#/$defs/NotificationEvent',
+          },
+        },
+        projectId: {
+          description: 'Only jobs of this project; null or absent for every project.',
+          type: ['string', 'null'],
+          format: 'uuid',
+        },
+        onlyMyJobs: {
+          type: 'boolean',
+          description: 'Job and task events only for jobs the subscriber submitted.',
+        },
+        enabled: {
+          type: 'boolean',
+        },
+        url: {
+          type: 'string',
+          format: 'uri',
+          maxLength: 2000,
+        },
+        email: {
+          type: 'string',
+          format: 'email',
+          maxLength: 320,
+        },
+        roomId: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 500,
+        },
+        chatId: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+        },
+        token: {
+          type: 'string',
+          description: 'The Matrix access token or Telegram bot token; never returned.',
+          minLength: 1,
+          maxLength: 2000,
+        },
+      },
+    },
+    NotificationSubscriptionUpdate: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        name: {
+          type: 'string',
+          maxLength: 200,
+        },
+        events: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 7,
+          uniqueItems: true,
+          items: {
+            $ref: '#/$defs/NotificationEvent',
+          },
+        },
+        projectId: {
+          type: ['string', 'null'],
+          format: 'uuid',
+        },
+        onlyMyJobs: {
+          type: 'boolean',
+        },
+        enabled: {
+          type: 'boolean',
+        },
+        url: {
+          type: 'string',
+          format: 'uri',
+          maxLength: 2000,
+        },
+        email: {
+          type: 'string',
+          format: 'email',
+          maxLength: 320,
+        },
+        roomId: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 500,
+        },
+        chatId: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 200,
+        },
+        token: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 2000,
+        },
+        rotateSecret: {
+          type: 'boolean',
+          description: 'A webhook gets a new signing secret, returned in this answer only.',
+        },
+      },
+    },
+    NotificationSubscription: {
+      type: 'object',
+      required: [
+        'id',
+        'name',
+        'channel',
+        'events',
+        'projectId',
+        'onlyMyJobs',
+        'enabled',
+        'target',
+        'hasSecret',
+        'created',
+        'updated',
+      ],
+      properties: {
+        id: {
+          type: 'string',
+          format: 'uuid',
+        },
+        name: {
+          type: 'string',
+        },
+        channel: {
+          $ref: '#/$defs/NotificationChannel',
+        },
+        events: {
+          type: 'array',
+          items: {
+            $ref: '#/$defs/NotificationEvent',
+          },
+        },
+        projectId: {
+          type: ['string', 'null'],
+          format: 'uuid',
+        },
+        onlyMyJobs: {
+          type: 'boolean',
+        },
+        enabled: {
+          type: 'boolean',
+        },
+        target: {
+          type: 'string',
+          description: "Where it goes, with secrets masked (a chat webhook's path, tokens).",
+        },
+        hasSecret: {
+          type: 'boolean',
+        },
+        secret: {
+          type: 'string',
+          description:
+            'The webhook signing secret; only in the answer that created or rotated it. Verify `X-Farm-Signature: sha256=<hex HMAC-SHA256 of "<X-Farm-Timestamp>.<body>">`.',
+        },
+        created: {
+          type: 'string',
+          format: 'date-time',
+        },
+        updated: {
+          type: 'string',
+          format: 'date-time',
+        },
+      },
+    },
+    NotificationSubscriptionList: {
+      type: 'object',
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'array',
+          items: {
+            $ref: '#/$defs/NotificationSubscription',
+          },
+        },
+      },
+    },
+    NotificationDeliveryAttempt: {
+      type: 'object',
+      required: ['at', 'statusCode', 'error'],
+      properties: {
+        at: {
+          type: 'string',
+          format: 'date-time',
+        },
+        statusCode: {
+          type: ['integer', 'null'],
+        },
+        error: {
+          type: ['string', 'null'],
+        },
+      },
+    },
+    NotificationDelivery: {
+      type: 'object',
+      required: [
+        'id',
+        'subscriptionId',
+        'event',
+        'test',
+        'status',
+        'attempts',
+        'lastStatusCode',
+        'lastError',
+        'title',
+        'created',
+        'nextAttempt',
+        'delivered',
+        'attemptLog',
+      ],
+      properties: {
+        id: {
+          type: 'string',
+          format: 'uuid',
+        },
+        subscriptionId: {
+          type: 'string',
+          format: 'uuid',
+        },
+        event: {
+          type: 'string',
+          description: 'A `NotificationEvent`, or `test`.',
+        },
+        test: {
+          type: 'boolean',
+        },
+        status: {
+          type: 'string',
+          enum: ['pending', 'delivered', 'failed'],
+        },
+        attempts: {
+          type: 'integer',
+        },
+        lastStatusCode: {
+          type: ['integer', 'null'],
+        },
+        lastError: {
+          type: ['string', 'null'],
+        },
+        title: {
+          type: 'string',
+        },
+        created: {
+          type: 'string',
+          format: 'date-time',
+        },
+        nextAttempt: {
+          type: ['string', 'null'],
+          format: 'date-time',
+        },
+        delivered: {
+          type: ['string', 'null'],
+          format: 'date-time',
+        },
+        attemptLog: {
+          type: 'array',
+          items: {
+            $ref: '#/$defs/NotificationDeliveryAttempt',
+          },
+        },
+      },
+    },
+    NotificationDeliveryPage: {
+      type: 'object',
+      required: ['items', 'nextCursor'],
+      properties: {
+        items: {
+          type: 'array',
+          maxItems: 1000,
+          items: {
+            $ref: '#/$defs/NotificationDelivery',
+          },
+        },
+        nextCursor: {
+          type: ['string', 'null'],
+          maxLength: 1000,
+        },
+      },
+    },
     SubscriptionTopic: {
       type: 'string',
       description:
@@ -2291,6 +3445,25 @@ export const SCHEMA_BUNDLE: {
         },
       },
     },
+    WorkerStatsEvent: {
+      type: 'object',
+      description:
+        'The host stats a worker just sent (at sign-on and with each heartbeat that carries them), so pages can draw CPU and memory over time without polling. Sent to the `workers` topic.',
+      required: ['type', 'workerId', 'hostStats'],
+      properties: {
+        type: {
+          type: 'string',
+          const: 'worker-stats',
+        },
+        workerId: {
+          type: 'string',
+          format: 'uuid',
+        },
+        hostStats: {
+          $ref: '#/$defs/HostStats',
+        },
+      },
+    },
     WorkerDeletedEvent: {
       type: 'object',
       required: ['type', 'workerId'],
@@ -2378,6 +3551,9 @@ export const SCHEMA_BUNDLE: {
           $ref: '#/$defs/WorkerUpdatedEvent',
         },
         {
+          $ref: '#/$defs/WorkerStatsEvent',
+        },
+        {
           $ref: '#/$defs/WorkerDeletedEvent',
         },
         {
@@ -2399,6 +3575,7 @@ export const SCHEMA_BUNDLE: {
           'tasks-bulk-updated': '#/components/schemas/TasksBulkUpdatedEvent',
           'task-log': '#/components/schemas/TaskLogEvent',
           'worker-updated': '#/components/schemas/WorkerUpdatedEvent',
+          'worker-stats': '#/components/schemas/WorkerStatsEvent',
           'worker-deleted': '#/components/schemas/WorkerDeletedEvent',
           'last-rendered': '#/components/schemas/LastRenderedEvent',
           subscribed: '#/components/schemas/SubscribedEvent',
@@ -2418,6 +3595,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Apply one action to many jobs; each job succeeds or fails on its own.',
     auth: 'user',
     scope: 'jobs:write',
+    role: 'artist',
     socketOp: null,
     params: null,
     query: null,
@@ -2434,6 +3612,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Apply one action to many tasks; each task succeeds or fails on its own.',
     auth: 'user',
     scope: 'jobs:write',
+    role: 'artist',
     socketOp: null,
     params: null,
     query: null,
@@ -2450,6 +3629,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Cancel, pause, resume, requeue, archive, delete or reprioritise a job.',
     auth: 'user',
     scope: 'jobs:write',
+    role: 'artist',
     socketOp: null,
     params: {
       type: 'object',
@@ -2476,6 +3656,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Requeue or cancel one task.',
     auth: 'user',
     scope: 'jobs:write',
+    role: 'artist',
     socketOp: null,
     params: {
       type: 'object',
@@ -2502,6 +3683,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Claim the best eligible task, waiting up to `waitMs` for one to appear.',
     auth: 'worker',
     scope: null,
+    role: null,
     socketOp: 'claim',
     params: null,
     query: null,
@@ -2511,6 +3693,201 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     bodyRequired: false,
     contentTypes: ['application/json'],
   },
+  createAccessToken: {
+    operationId: 'createAccessToken',
+    method: 'post',
+    path: '/api/v1/auth/access-token',
+    summary:
+      'A short-lived signed access token (JWT, 5 minutes) for the live websocket and image URLs.',
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  createApiToken: {
+    operationId: 'createApiToken',
+    method: 'post',
+    path: '/api/v1/me/tokens',
+    summary: 'Create a personal API token; its secret is in this answer only.',
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/ApiTokenRequest',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  createCheckout: {
+    operationId: 'createCheckout',
+    method: 'post',
+    path: '/api/v1/files/checkouts',
+    summary: 'Make a job folder from stored files (hard links, or copies where links fail).',
+    auth: 'user',
+    scope: 'jobs:write',
+    role: 'artist',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/CheckoutRequest',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  createNotificationSubscription: {
+    operationId: 'createNotificationSubscription',
+    method: 'post',
+    path: '/api/v1/notifications/subscriptions',
+    summary: "Subscribe to events on a channel; a webhook's signing secret is returned this once.",
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/NotificationSubscriptionInput',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  createProject: {
+    operationId: 'createProject',
+    method: 'post',
+    path: '/api/v1/projects',
+    summary: 'Add a project.',
+    auth: 'user',
+    scope: 'admin',
+    role: 'admin',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/NewProject',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  createSchedule: {
+    operationId: 'createSchedule',
+    method: 'post',
+    path: '/api/v1/schedules',
+    summary:
+      'Create a schedule that submits a job from a template on a cron expression or interval.',
+    auth: 'user',
+    scope: 'jobs:write',
+    role: 'artist',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/NewSchedule',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  createUser: {
+    operationId: 'createUser',
+    method: 'post',
+    path: '/api/v1/users',
+    summary: 'Add a user.',
+    auth: 'user',
+    scope: 'admin',
+    role: 'admin',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/NewUser',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  deleteCheckout: {
+    operationId: 'deleteCheckout',
+    method: 'delete',
+    path: '/api/v1/files/checkouts/{checkoutId}',
+    summary:
+      "Remove a checkout's folder; its files become garbage once no other checkout uses them.",
+    auth: 'user',
+    scope: 'jobs:write',
+    role: 'artist',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        checkoutId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['checkoutId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  deleteNotificationSubscription: {
+    operationId: 'deleteNotificationSubscription',
+    method: 'delete',
+    path: '/api/v1/notifications/subscriptions/{subscriptionId}',
+    summary: 'Remove a subscription and its delivery log.',
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        subscriptionId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['subscriptionId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  deleteSchedule: {
+    operationId: 'deleteSchedule',
+    method: 'delete',
+    path: '/api/v1/schedules/{scheduleId}',
+    summary: 'Remove a schedule and its run history; jobs it created stay.',
+    auth: 'user',
+    scope: 'jobs:write',
+    role: 'artist',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        scheduleId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['scheduleId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
   deleteWorker: {
     operationId: 'deleteWorker',
     method: 'delete',
@@ -2518,6 +3895,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Forget an offline worker; its token stops working.',
     auth: 'user',
     scope: 'workers:manage',
+    role: 'manager',
     socketOp: null,
     params: {
       type: 'object',
@@ -2542,6 +3920,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "Remove a worker's sleep schedule.",
     auth: 'user',
     scope: 'workers:manage',
+    role: 'manager',
     socketOp: null,
     params: {
       type: 'object',
@@ -2559,6 +3938,48 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     bodyRequired: false,
     contentTypes: [],
   },
+  findMissingFiles: {
+    operationId: 'findMissingFiles',
+    method: 'post',
+    path: '/api/v1/files/missing',
+    summary: 'Which of these files the file store does not have yet (ask before uploading).',
+    auth: 'user',
+    scope: 'jobs:write',
+    role: 'artist',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/FileQuery',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  getCheckout: {
+    operationId: 'getCheckout',
+    method: 'get',
+    path: '/api/v1/files/checkouts/{checkoutId}',
+    summary: 'One checkout.',
+    auth: 'user',
+    scope: 'jobs:read',
+    role: 'viewer',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        checkoutId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['checkoutId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
   getCurrentUser: {
     operationId: 'getCurrentUser',
     method: 'get',
@@ -2566,6 +3987,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "Who the credential belongs to, with their roles and the token's scopes.",
     auth: 'user',
     scope: null,
+    role: 'any',
     socketOp: null,
     params: null,
     query: null,
@@ -2580,6 +4002,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Liveness probe; answers as long as the process serves HTTP.',
     auth: 'none',
     scope: null,
+    role: null,
     socketOp: null,
     params: null,
     query: null,
@@ -2594,6 +4017,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'One job.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2618,6 +4042,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "The workers kept away from this job's task types after repeated failures.",
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2642,6 +4067,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'The last image this job rendered, in three sizes.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2659,6 +4085,45 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     bodyRequired: false,
     contentTypes: [],
   },
+  getJobLastRenderedImage: {
+    operationId: 'getJobLastRenderedImage',
+    method: 'get',
+    path: '/api/v1/jobs/{jobId}/last-rendered/{size}',
+    summary: "The job's last rendered image as a JPEG, in one of three sizes.",
+    auth: 'user',
+    scope: 'jobs:read',
+    role: 'viewer',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        jobId: {
+          type: 'string',
+          format: 'uuid',
+        },
+        size: {
+          type: 'string',
+          enum: ['full', 'small', 'tiny'],
+        },
+      },
+      required: ['jobId', 'size'],
+      additionalProperties: false,
+    },
+    query: {
+      type: 'object',
+      properties: {
+        v: {
+          type: 'string',
+          pattern: '^[0-9]{1,20}$',
+          description: 'The image version from `LastRenderedInfo`; makes the URL cacheable.',
+        },
+      },
+      additionalProperties: false,
+    },
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
   getJobsSummary: {
     operationId: 'getJobsSummary',
     method: 'get',
@@ -2666,6 +4131,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'How many jobs are in each status.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: null,
     query: {
@@ -2691,6 +4157,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Every task of a job in one columnar response, for big tables.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2715,6 +4182,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'One job type, with its settings and etag.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2738,6 +4206,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'The last image rendered anywhere on the farm.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: null,
     query: null,
@@ -2752,8 +4221,34 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Prometheus metrics in the text exposition format.',
     auth: 'user',
     scope: 'metrics:read',
+    role: 'manager',
     socketOp: null,
     params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  getNotificationSubscription: {
+    operationId: 'getNotificationSubscription',
+    method: 'get',
+    path: '/api/v1/notifications/subscriptions/{subscriptionId}',
+    summary: "One of the caller's subscriptions.",
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        subscriptionId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['subscriptionId'],
+      additionalProperties: false,
+    },
     query: null,
     body: null,
     bodyRequired: false,
@@ -2766,6 +4261,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'This document, as JSON.',
     auth: 'none',
     scope: null,
+    role: null,
     socketOp: null,
     params: null,
     query: null,
@@ -2780,8 +4276,34 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Readiness probe; 503 while the database is unreachable.',
     auth: 'none',
     scope: null,
+    role: null,
     socketOp: null,
     params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  getSchedule: {
+    operationId: 'getSchedule',
+    method: 'get',
+    path: '/api/v1/schedules/{scheduleId}',
+    summary: 'One schedule.',
+    auth: 'user',
+    scope: 'jobs:read',
+    role: 'viewer',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        scheduleId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['scheduleId'],
+      additionalProperties: false,
+    },
     query: null,
     body: null,
     bodyRequired: false,
@@ -2794,6 +4316,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'One task with its commands, dependencies and failures.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2818,6 +4341,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "A task's log, whole, its tail, or a byte range.",
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2868,6 +4392,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'The variables as one audience on one platform sees them.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2894,6 +4419,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "The manager's name and version; workers use it to check a manager they found.",
     auth: 'none',
     scope: null,
+    role: null,
     socketOp: null,
     params: null,
     query: null,
@@ -2908,6 +4434,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'One worker.',
     auth: 'user',
     scope: 'workers:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2932,6 +4459,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "A worker's sleep schedule.",
     auth: 'user',
     scope: 'workers:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -2949,6 +4477,65 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     bodyRequired: false,
     contentTypes: [],
   },
+  listApiTokens: {
+    operationId: 'listApiTokens',
+    method: 'get',
+    path: '/api/v1/me/tokens',
+    summary: "The caller's personal API tokens (never their secrets).",
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  listAuditLog: {
+    operationId: 'listAuditLog',
+    method: 'get',
+    path: '/api/v1/audit-log',
+    summary: 'Who did what, newest first.',
+    auth: 'user',
+    scope: 'admin',
+    role: 'admin',
+    socketOp: null,
+    params: null,
+    query: {
+      type: 'object',
+      properties: {
+        action: {
+          type: 'string',
+          maxLength: 100,
+          description:
+            'Only entries of this action (an operationId such as `applyJobAction`, or `loginFailed`).',
+        },
+        actor: {
+          type: 'string',
+          maxLength: 200,
+          description: 'Only entries by this user name.',
+        },
+        limit: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: 100,
+          description: 'Page size.',
+        },
+        cursor: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 1000,
+          description: 'The `nextCursor` of the previous page; opaque.',
+        },
+      },
+      additionalProperties: false,
+    },
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
   listJobs: {
     operationId: 'listJobs',
     method: 'get',
@@ -2956,6 +4543,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Jobs matching the filters, one page at a time.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: null,
     query: {
@@ -3038,6 +4626,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "A job's tasks, one page at a time.",
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
     socketOp: null,
     params: {
       type: 'object',
@@ -3097,6 +4686,146 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Every job type the manager knows, sorted by name.',
     auth: 'user',
     scope: 'jobs:read',
+    role: 'viewer',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  listNotificationDeliveries: {
+    operationId: 'listNotificationDeliveries',
+    method: 'get',
+    path: '/api/v1/notifications/subscriptions/{subscriptionId}/deliveries',
+    summary: 'The delivery log of a subscription, newest first.',
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        subscriptionId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['subscriptionId'],
+      additionalProperties: false,
+    },
+    query: {
+      type: 'object',
+      properties: {
+        limit: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: 100,
+          description: 'Page size.',
+        },
+        cursor: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 1000,
+          description: 'The `nextCursor` of the previous page; opaque.',
+        },
+      },
+      additionalProperties: false,
+    },
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  listNotificationSubscriptions: {
+    operationId: 'listNotificationSubscriptions',
+    method: 'get',
+    path: '/api/v1/notifications/subscriptions',
+    summary: "The caller's notification subscriptions (secrets are never included).",
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  listProjects: {
+    operationId: 'listProjects',
+    method: 'get',
+    path: '/api/v1/projects',
+    summary: 'The projects the caller has a role in (admins see every project).',
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  listScheduleRuns: {
+    operationId: 'listScheduleRuns',
+    method: 'get',
+    path: '/api/v1/schedules/{scheduleId}/runs',
+    summary: "The schedule's latest runs, newest first, with the job each created or its error.",
+    auth: 'user',
+    scope: 'jobs:read',
+    role: 'viewer',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        scheduleId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['scheduleId'],
+      additionalProperties: false,
+    },
+    query: {
+      type: 'object',
+      properties: {
+        limit: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 500,
+          default: 50,
+        },
+      },
+      additionalProperties: false,
+    },
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  listSchedules: {
+    operationId: 'listSchedules',
+    method: 'get',
+    path: '/api/v1/schedules',
+    summary: 'Every schedule of the farm, by name (a farm has tens of them, so one page).',
+    auth: 'user',
+    scope: 'jobs:read',
+    role: 'viewer',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  listUsers: {
+    operationId: 'listUsers',
+    method: 'get',
+    path: '/api/v1/users',
+    summary: 'Every user with their project roles.',
+    auth: 'user',
+    scope: 'admin',
+    role: 'admin',
     socketOp: null,
     params: null,
     query: null,
@@ -3111,6 +4840,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Every worker, sorted by name.',
     auth: 'user',
     scope: 'workers:read',
+    role: 'viewer',
     socketOp: null,
     params: null,
     query: {
@@ -3132,6 +4862,38 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     bodyRequired: false,
     contentTypes: [],
   },
+  login: {
+    operationId: 'login',
+    method: 'post',
+    path: '/api/v1/auth/login',
+    summary: 'Sign in with a user name and password; starts a web session (cookie).',
+    auth: 'none',
+    scope: null,
+    role: null,
+    socketOp: null,
+    params: null,
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/LoginRequest',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  logout: {
+    operationId: 'logout',
+    method: 'post',
+    path: '/api/v1/auth/logout',
+    summary: 'End the current web session (a token caller is left as it is).',
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
   mayIRun: {
     operationId: 'mayIRun',
     method: 'get',
@@ -3139,6 +4901,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Whether the worker may keep running this task.',
     auth: 'worker',
     scope: null,
+    role: null,
     socketOp: 'mayIRun',
     params: {
       type: 'object',
@@ -3163,6 +4926,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "Register a new worker with the farm's registration secret; returns its own token.",
     auth: 'none',
     scope: null,
+    role: null,
     socketOp: null,
     params: null,
     query: null,
@@ -3179,6 +4943,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "Let blocklisted workers work on this job's task types again.",
     auth: 'user',
     scope: 'jobs:write',
+    role: 'manager',
     socketOp: null,
     params: {
       type: 'object',
@@ -3198,6 +4963,35 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     bodyRequired: true,
     contentTypes: ['application/json'],
   },
+  removeProjectMember: {
+    operationId: 'removeProjectMember',
+    method: 'delete',
+    path: '/api/v1/projects/{projectId}/members/{userId}',
+    summary: "Take a user's role in a project away.",
+    auth: 'user',
+    scope: 'admin',
+    role: 'admin',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        projectId: {
+          type: 'string',
+          format: 'uuid',
+        },
+        userId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['projectId', 'userId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
   requestWorkerStatus: {
     operationId: 'requestWorkerStatus',
     method: 'post',
@@ -3205,6 +4999,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Ask a worker to wake, sleep, shut down, restart or test; now or after its task.',
     auth: 'user',
     scope: 'workers:manage',
+    role: 'manager',
     socketOp: null,
     params: {
       type: 'object',
@@ -3224,6 +5019,127 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     bodyRequired: true,
     contentTypes: ['application/json'],
   },
+  revokeApiToken: {
+    operationId: 'revokeApiToken',
+    method: 'delete',
+    path: '/api/v1/me/tokens/{tokenId}',
+    summary: "Revoke one of the caller's tokens (admins may revoke anyone's).",
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        tokenId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['tokenId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  revokeWorkerToken: {
+    operationId: 'revokeWorkerToken',
+    method: 'post',
+    path: '/api/v1/workers/{workerId}/revoke-token',
+    summary: "Revoke a worker's token; the worker gets 401 from then on and must register again.",
+    auth: 'user',
+    scope: 'workers:manage',
+    role: 'manager',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        workerId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['workerId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  rotateRegistrationSecret: {
+    operationId: 'rotateRegistrationSecret',
+    method: 'post',
+    path: '/api/v1/workers/registration-secret',
+    summary: "Replace the farm's worker registration secret; the new one is in this answer only.",
+    auth: 'user',
+    scope: 'admin',
+    role: 'admin',
+    socketOp: null,
+    params: null,
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  sendTestNotification: {
+    operationId: 'sendTestNotification',
+    method: 'post',
+    path: '/api/v1/notifications/subscriptions/{subscriptionId}/test',
+    summary: "Queue a test notification on the subscription's channel (even when disabled).",
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        subscriptionId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['subscriptionId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: null,
+    bodyRequired: false,
+    contentTypes: [],
+  },
+  setProjectMember: {
+    operationId: 'setProjectMember',
+    method: 'put',
+    path: '/api/v1/projects/{projectId}/members/{userId}',
+    summary: 'Give a user a role in a project (replacing any role they had there).',
+    auth: 'user',
+    scope: 'admin',
+    role: 'admin',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        projectId: {
+          type: 'string',
+          format: 'uuid',
+        },
+        userId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['projectId', 'userId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/ProjectMembership',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
   setWorkerSleepSchedule: {
     operationId: 'setWorkerSleepSchedule',
     method: 'put',
@@ -3231,6 +5147,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "Set a worker's sleep schedule (an end time before the start time spans midnight).",
     auth: 'user',
     scope: 'workers:manage',
+    role: 'manager',
     socketOp: null,
     params: {
       type: 'object',
@@ -3257,6 +5174,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "Replace a worker's tags.",
     auth: 'user',
     scope: 'workers:manage',
+    role: 'manager',
     socketOp: null,
     params: {
       type: 'object',
@@ -3283,6 +5201,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'End a session; the worker goes offline and its unfinished tasks are requeued.',
     auth: 'worker',
     scope: null,
+    role: null,
     socketOp: 'signOff',
     params: null,
     query: null,
@@ -3299,6 +5218,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Start a session; returns the status the worker should be in.',
     auth: 'worker',
     scope: null,
+    role: null,
     socketOp: 'signOn',
     params: null,
     query: null,
@@ -3315,11 +5235,66 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Compile, validate and store a job; its tasks are queued (or paused) at once.',
     auth: 'user',
     scope: 'jobs:write',
+    role: 'artist',
     socketOp: null,
     params: null,
     query: null,
     body: {
       $ref: 'https://farm.invalid/openapi/components.json#/$defs/SubmittedJob',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  updateNotificationSubscription: {
+    operationId: 'updateNotificationSubscription',
+    method: 'patch',
+    path: '/api/v1/notifications/subscriptions/{subscriptionId}',
+    summary: 'Change a subscription; fields left out stay as they are.',
+    auth: 'user',
+    scope: null,
+    role: 'any',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        subscriptionId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['subscriptionId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/NotificationSubscriptionUpdate',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  updateSchedule: {
+    operationId: 'updateSchedule',
+    method: 'patch',
+    path: '/api/v1/schedules/{scheduleId}',
+    summary: 'Change a schedule; `{"enabled": false}` disables it, `{"enabled": true}` enables it.',
+    auth: 'user',
+    scope: 'jobs:write',
+    role: 'artist',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        scheduleId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['scheduleId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/ScheduleUpdate',
     },
     bodyRequired: true,
     contentTypes: ['application/json'],
@@ -3331,6 +5306,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "Report a task's status, activity, progress and log lines.",
     auth: 'worker',
     scope: null,
+    role: null,
     socketOp: 'updateTask',
     params: {
       type: 'object',
@@ -3350,6 +5326,73 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     bodyRequired: true,
     contentTypes: ['application/json'],
   },
+  updateUser: {
+    operationId: 'updateUser',
+    method: 'patch',
+    path: '/api/v1/users/{userId}',
+    summary: 'Change a user (name shown, e-mail, password, admin flag, disabled).',
+    auth: 'user',
+    scope: 'admin',
+    role: 'admin',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        userId: {
+          type: 'string',
+          format: 'uuid',
+        },
+      },
+      required: ['userId'],
+      additionalProperties: false,
+    },
+    query: null,
+    body: {
+      $ref: 'https://farm.invalid/openapi/components.json#/$defs/UserChange',
+    },
+    bodyRequired: true,
+    contentTypes: ['application/json'],
+  },
+  uploadFile: {
+    operationId: 'uploadFile',
+    method: 'put',
+    path: '/api/v1/files/{sha256}/{size}',
+    summary: "Upload a file's bytes (or the next part of them) into the file store.",
+    auth: 'user',
+    scope: 'jobs:write',
+    role: 'artist',
+    socketOp: null,
+    params: {
+      type: 'object',
+      properties: {
+        sha256: {
+          $ref: 'https://farm.invalid/openapi/components.json#/$defs/Sha256',
+          description: "The file's SHA-256, 64 lower-case hex digits.",
+        },
+        size: {
+          $ref: 'https://farm.invalid/openapi/components.json#/$defs/FileSize',
+          description: "The file's size in bytes.",
+        },
+      },
+      required: ['sha256', 'size'],
+      additionalProperties: false,
+    },
+    query: {
+      type: 'object',
+      properties: {
+        offset: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 9007199254740991,
+          description: 'Where this body starts in the file (default 0, which restarts an upload).',
+        },
+      },
+      additionalProperties: false,
+    },
+    body: null,
+    bodyRequired: false,
+    contentTypes: ['application/octet-stream'],
+  },
   uploadTaskOutput: {
     operationId: 'uploadTaskOutput',
     method: 'post',
@@ -3357,6 +5400,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Upload an image the task produced, for the last-rendered view.',
     auth: 'worker',
     scope: null,
+    role: null,
     socketOp: null,
     params: {
       type: 'object',
@@ -3381,6 +5425,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: 'Tell the manager the worker is alive; returns any pending status request.',
     auth: 'worker',
     scope: null,
+    role: null,
     socketOp: 'heartbeat',
     params: null,
     query: null,
@@ -3397,6 +5442,7 @@ export const OPERATIONS: Readonly<Record<OperationId, OperationSpec>> = {
     summary: "Report the worker's new status (acknowledging a request, or on its own).",
     auth: 'worker',
     scope: null,
+    role: null,
     socketOp: 'stateChanged',
     params: null,
     query: null,

@@ -8,8 +8,14 @@ export type SchemaName = keyof components['schemas'];
 /** The TypeScript type of each component schema, by name. */
 export type Schemas = components['schemas'];
 
+export type AccessToken = components['schemas']['AccessToken'];
+export type ApiToken = components['schemas']['ApiToken'];
+export type ApiTokenList = components['schemas']['ApiTokenList'];
+export type ApiTokenRequest = components['schemas']['ApiTokenRequest'];
 /** A task as its worker receives it, with variables expanded for that worker. */
 export type AssignedTask = components['schemas']['AssignedTask'];
+export type AuditEntry = components['schemas']['AuditEntry'];
+export type AuditPage = components['schemas']['AuditPage'];
 export type BlocklistEntry = components['schemas']['BlocklistEntry'];
 export type BlocklistRemoval = components['schemas']['BlocklistRemoval'];
 export type BulkJobActionItem = components['schemas']['BulkJobActionItem'];
@@ -18,9 +24,17 @@ export type BulkJobActionResult = components['schemas']['BulkJobActionResult'];
 export type BulkTaskActionItem = components['schemas']['BulkTaskActionItem'];
 export type BulkTaskActionRequest = components['schemas']['BulkTaskActionRequest'];
 export type BulkTaskActionResult = components['schemas']['BulkTaskActionResult'];
+export type Checkout = components['schemas']['Checkout'];
+export type CheckoutFile = components['schemas']['CheckoutFile'];
+/** The checkout folder's name; letters, digits, `.`, `_` and `-`. */
+export type CheckoutName = components['schemas']['CheckoutName'];
+export type CheckoutRequest = components['schemas']['CheckoutRequest'];
 export type ClaimRequest = components['schemas']['ClaimRequest'];
 export type ApiCommand = components['schemas']['Command'];
 export type ConflictDetails = components['schemas']['ConflictDetails'];
+export type CreatedApiToken = components['schemas']['CreatedApiToken'];
+/** Five fields (minute hour day month weekday) or six (with seconds first). */
+export type CronExpression = components['schemas']['CronExpression'];
 export type CurrentTaskRef = components['schemas']['CurrentTaskRef'];
 export type CurrentUser = components['schemas']['CurrentUser'];
 export type DayOfWeek = components['schemas']['DayOfWeek'];
@@ -28,6 +42,12 @@ export type DayOfWeek = components['schemas']['DayOfWeek'];
 export type ApiErrorBody = components['schemas']['Error'];
 /** A subscription was refused or a message was invalid. */
 export type ErrorEvent = components['schemas']['ErrorEvent'];
+export type FileQuery = components['schemas']['FileQuery'];
+/** A file of the file store, named by its content. */
+export type FileRef = components['schemas']['FileRef'];
+/** A size in bytes. */
+export type FileSize = components['schemas']['FileSize'];
+export type FileUploadResult = components['schemas']['FileUploadResult'];
 export type Health = components['schemas']['Health'];
 export type HeartbeatResponse = components['schemas']['HeartbeatResponse'];
 export type HostStats = components['schemas']['HostStats'];
@@ -60,15 +80,52 @@ export type JobUpdatedEvent = components['schemas']['JobUpdatedEvent'];
 export type LastRenderedEvent = components['schemas']['LastRenderedEvent'];
 export type LastRenderedInfo = components['schemas']['LastRenderedInfo'];
 export type LiveEvent = components['schemas']['LiveEvent'];
+export type LoginRequest = components['schemas']['LoginRequest'];
+export type LoginResult = components['schemas']['LoginResult'];
 export type MayKeepRunning = components['schemas']['MayKeepRunning'];
+export type MissingFile = components['schemas']['MissingFile'];
+export type MissingFiles = components['schemas']['MissingFiles'];
+export type NewProject = components['schemas']['NewProject'];
+/** Exactly one of `cron` and `intervalMs`. */
+export type NewSchedule = components['schemas']['NewSchedule'];
+export type NewUser = components['schemas']['NewUser'];
+export type NotificationChannel = components['schemas']['NotificationChannel'];
+export type NotificationDelivery = components['schemas']['NotificationDelivery'];
+export type NotificationDeliveryAttempt = components['schemas']['NotificationDeliveryAttempt'];
+export type NotificationDeliveryPage = components['schemas']['NotificationDeliveryPage'];
+/** What a subscription listens to. `farm-idle`: no job is queued or running any more after one finished. */
+export type NotificationEvent = components['schemas']['NotificationEvent'];
+export type NotificationSubscription = components['schemas']['NotificationSubscription'];
+/** `webhook`, `slack`, `discord`, `rocketchat`: `url`. `matrix`: `url` (the homeserver), `roomId`, `token` (an access token). `telegram`: `chatId`, `token` (the bot token), `url` (optional API base). `email`: `email`. */
+export type NotificationSubscriptionInput = components['schemas']['NotificationSubscriptionInput'];
+export type NotificationSubscriptionList = components['schemas']['NotificationSubscriptionList'];
+export type NotificationSubscriptionUpdate =
+  components['schemas']['NotificationSubscriptionUpdate'];
+export type Password = components['schemas']['Password'];
 export type ApiPlatform = components['schemas']['Platform'];
 export type Priority = components['schemas']['Priority'];
+export type Project = components['schemas']['Project'];
+export type ProjectList = components['schemas']['ProjectList'];
+export type ProjectMembership = components['schemas']['ProjectMembership'];
 export type ProjectRef = components['schemas']['ProjectRef'];
 export type ProjectRole = components['schemas']['ProjectRole'];
 export type Readiness = components['schemas']['Readiness'];
 export type ReadinessCheck = components['schemas']['ReadinessCheck'];
 export type RegisteredWorker = components['schemas']['RegisteredWorker'];
+export type RegistrationSecret = components['schemas']['RegistrationSecret'];
+export type RoleName = components['schemas']['RoleName'];
+export type Schedule = components['schemas']['Schedule'];
+/** Run every this many milliseconds (at least one minute). */
+export type ScheduleIntervalMs = components['schemas']['ScheduleIntervalMs'];
+export type ScheduleList = components['schemas']['ScheduleList'];
+export type ScheduleName = components['schemas']['ScheduleName'];
+export type ScheduleRun = components['schemas']['ScheduleRun'];
+export type ScheduleRunList = components['schemas']['ScheduleRunList'];
+/** The fields to change; giving `cron` clears `intervalMs` and the other way round. */
+export type ScheduleUpdate = components['schemas']['ScheduleUpdate'];
 export type Scope = components['schemas']['Scope'];
+/** A SHA-256 digest, 64 lower-case hex digits. */
+export type Sha256 = components['schemas']['Sha256'];
 /** When the worker sleeps. An `endTime` earlier than `startTime` spans midnight; the day is the day the window starts. No days means every day. */
 export type SleepSchedule = components['schemas']['SleepSchedule'];
 export type SortOrder = components['schemas']['SortOrder'];
@@ -106,6 +163,12 @@ export type TaskUpdate = components['schemas']['TaskUpdate'];
 export type TaskUpdatedEvent = components['schemas']['TaskUpdatedEvent'];
 /** 24-hour `HH:MM`. */
 export type TimeOfDay = components['schemas']['TimeOfDay'];
+/** An IANA time zone such as `Europe/Amsterdam`; the cron expression is read in it. */
+export type TimeZone = components['schemas']['TimeZone'];
+export type User = components['schemas']['User'];
+export type UserChange = components['schemas']['UserChange'];
+export type UserList = components['schemas']['UserList'];
+export type UserName = components['schemas']['UserName'];
 export type UserRef = components['schemas']['UserRef'];
 export type ValidationErrorDetails = components['schemas']['ValidationErrorDetails'];
 export type ApiVariableAudience = components['schemas']['VariableAudience'];
@@ -130,6 +193,8 @@ export type WorkerSocketResponse = components['schemas']['WorkerSocketResponse']
 /** The status the manager wants the worker to take, now or after its task. */
 export type WorkerStateChange = components['schemas']['WorkerStateChange'];
 export type WorkerStateChanged = components['schemas']['WorkerStateChanged'];
+/** The host stats a worker just sent (at sign-on and with each heartbeat that carries them), so pages can draw CPU and memory over time without polling. Sent to the `workers` topic. */
+export type WorkerStatsEvent = components['schemas']['WorkerStatsEvent'];
 export type ApiWorkerStatus = components['schemas']['WorkerStatus'];
 export type WorkerStatusChange = components['schemas']['WorkerStatusChange'];
 /** A status a worker can be asked to take. `offline` shuts it down, `restart` makes it restart its process and come back. */

@@ -49,6 +49,7 @@ export function topicKeysForEvent(event: LiveEvent): string[] {
     case 'task-log':
       return [`task-log:${event.taskId}`];
     case 'worker-updated':
+    case 'worker-stats':
     case 'worker-deleted':
       return ['workers'];
     case 'last-rendered':

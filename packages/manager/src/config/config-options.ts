@@ -96,6 +96,20 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   option('job_archive_age', 'duration', 'Finished jobs are archived after this long (0: never).', {
     default: 0,
   }),
+  option(
+    'file_gc_age',
+    'duration',
+    'Uploaded files no checkout uses are deleted after this long unused (0: never).',
+    { default: '7d' },
+  ),
+  option(
+    'checkout_age',
+    'duration',
+    'File-store checkouts are removed after this long (0: never).',
+    {
+      default: 0,
+    },
+  ),
   option('failure_threshold_percent', 'integer', 'Failed tasks (%) that fail the whole job.', {
     default: 10,
   }),
@@ -104,7 +118,29 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
     'string',
     'Secret workers need to register. Unset: generated on first run into <data_dir>.',
   ),
+  option(
+    'access_token_key',
+    'string',
+    'Key that signs short-lived access tokens (JWT). Unset: generated on first run into the database.',
+  ),
   option('body_limit', 'size', 'Largest JSON request body.', { default: '1mb' }),
+  option(
+    'smtp_url',
+    'string',
+    'SMTP server for e-mail notifications: smtp://user:password@host:587 or smtps://...',
+  ),
+  option('smtp_from', 'string', 'Sender address of notification e-mails.', {
+    default: 'Farm <farm@localhost>',
+  }),
+  option(
+    'notification_retry_base',
+    'duration',
+    'First retry delay of a failed notification; doubles with each attempt (at most 1h).',
+    { default: '10s' },
+  ),
+  option('notification_max_attempts', 'integer', 'Attempts before a notification is given up.', {
+    default: 8,
+  }),
   option('variables', 'json', 'Variables per platform and audience (FARM_VARIABLES: JSON).', {
     flag: undefined,
   }),

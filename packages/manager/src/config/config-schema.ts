@@ -52,9 +52,16 @@ export const CONFIG_SCHEMA = {
     duty_interval: { ...duration, minimum: 1 },
     worker_cleanup_age: duration,
     job_archive_age: duration,
+    file_gc_age: duration,
+    checkout_age: duration,
     failure_threshold_percent: { type: 'integer', minimum: 0, maximum: 100 },
     registration_secret: { type: 'string', minLength: 8 },
+    access_token_key: { type: 'string', minLength: 32 },
     body_limit: { type: ['integer', 'string'], minimum: 1, format: 'farm-byte-size' },
+    smtp_url: { type: 'string', pattern: '^smtps?://' },
+    smtp_from: { type: 'string', minLength: 3 },
+    notification_retry_base: { ...duration, minimum: 1 },
+    notification_max_attempts: count,
     variables: {
       type: 'object',
       additionalProperties: {

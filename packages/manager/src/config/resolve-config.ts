@@ -59,9 +59,21 @@ export interface ResolvedConfig {
   workerCleanupAgeMs: number;
   /** Finished jobs are archived (task rows and logs removed) after this long; 0: never. */
   jobArchiveAgeMs: number;
+  /** Stored files that no checkout uses are deleted once unused this long; 0: never. */
+  fileGcAgeMs: number;
+  /** File-store checkouts are removed this long after they were made; 0: never. */
+  checkoutAgeMs: number;
   /** Unset: see `loadOrCreateRegistrationSecret`. */
   registrationSecret: string | undefined;
+  /** Signs access tokens (JWT); unset: generated once and kept in the database. Never log it. */
+  accessTokenKey: string | undefined;
   bodyLimitBytes: number;
+  /** SMTP server URL for e-mail notifications (holds credentials: never log it); unset: no e-mail. */
+  smtpUrl: string | undefined;
+  smtpFrom: string;
+  /** The first retry delay of a failed notification; it doubles per attempt, capped at 1 h. */
+  notificationRetryBaseMs: number;
+  notificationMaxAttempts: number;
   variables: ConfigVariables;
   /** The config file that was read, if any (absolute). */
   configFile: string | undefined;
@@ -372,8 +384,17 @@ export function resolveConfig(options: ResolveConfigOptions = {}): Readonly<Reso
     dutyIntervalMs: parseDuration(pick<string | number>('duty_interval')) as number,
     workerCleanupAgeMs: parseDuration(pick<string | number>('worker_cleanup_age')) as number,
     jobArchiveAgeMs: parseDuration(pick<string | number>('job_archive_age')) as number,
+    fileGcAgeMs: parseDuration(pick<string | number>('file_gc_age')) as number,
+    checkoutAgeMs: parseDuration(pick<string | number>('checkout_age')) as number,
     registrationSecret: pick<string | undefined>('registration_secret'),
+    accessTokenKey: pick<string | undefined>('access_token_key'),
     bodyLimitBytes: parseByteSize(pick<string | number>('body_limit')) as number,
+    smtpUrl: pick<string | undefined>('smtp_url'),
+    smtpFrom: pick('smtp_from'),
+    notificationRetryBaseMs: parseDuration(
+      pick<string | number>('notification_retry_base'),
+    ) as number,
+    notificationMaxAttempts: Number(pick('notification_max_attempts')),
     variables: structuredClone(pick<ConfigVariables | undefined>('variables') ?? {}),
     configFile: fromFile ? configFile : undefined,
   };

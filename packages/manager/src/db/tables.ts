@@ -1,5 +1,17 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import { JOB_STATUSES, TASK_STATUSES, WORKER_STATUSES } from '@farm/core';
+import type { AuditLogTable, SessionsTable } from './auth-tables';
+import type {
+  FileBlobsTable,
+  FileCheckoutFilesTable,
+  FileCheckoutsTable,
+} from './file-store-tables';
+import type {
+  NotificationDeliveriesTable,
+  NotificationEventsTable,
+  NotificationSubscriptionsTable,
+} from './notification-tables';
+import type { JobDependenciesTable, ScheduleRunsTable, SchedulesTable } from './schedule-tables';
 
 // Column conventions, identical on Postgres and PGlite (tested):
 // - timestamptz reads as `Date`; write a `Date` or an ISO string.
@@ -251,6 +263,17 @@ export interface Database {
   events: EventsTable;
   last_rendered: LastRenderedTable;
   farm_state: FarmStateTable;
+  sessions: SessionsTable;
+  audit_log: AuditLogTable;
+  file_blobs: FileBlobsTable;
+  file_checkouts: FileCheckoutsTable;
+  file_checkout_files: FileCheckoutFilesTable;
+  notification_subscriptions: NotificationSubscriptionsTable;
+  notification_events: NotificationEventsTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  job_dependencies: JobDependenciesTable;
+  schedules: SchedulesTable;
+  schedule_runs: ScheduleRunsTable;
 }
 
 /** Every table of `Database`, in an order safe for TRUNCATE ... CASCADE and for inserts. */
@@ -269,6 +292,17 @@ export const TABLE_NAMES = [
   'events',
   'last_rendered',
   'farm_state',
+  'sessions',
+  'audit_log',
+  'file_blobs',
+  'file_checkouts',
+  'file_checkout_files',
+  'notification_subscriptions',
+  'notification_events',
+  'notification_deliveries',
+  'job_dependencies',
+  'schedules',
+  'schedule_runs',
 ] as const satisfies readonly (keyof Database)[];
 
 export type ProjectRow = Selectable<ProjectsTable>;

@@ -6,3 +6,4 @@ export * from './sleep-schedules';
 export * from './repair';
 export * from './clean-up';
 export * from './format-duration';
+export * from './file-store-gc';

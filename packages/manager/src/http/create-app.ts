@@ -1,13 +1,15 @@
 import express from 'express';
 import type { Logger } from 'winston';
 import { openApiDocument, type Readiness } from '@farm/core';
+import { createMetrics, type FarmMetrics } from '../metrics/create-metrics';
 import { createApiDocsRouter } from './api-docs-page';
 import { defineOperation, respond, type OperationDefinition } from './define-operation';
 import { errorMiddleware, notFoundHandler } from './error-middleware';
 import { describeError } from './error-response';
-import { createOperationRouter } from './operation-router';
-import type { AuthenticateToken } from './principal';
-import { requestContext } from './request-context';
+import { createOperationRouter, type OperationRouterOptions } from './operation-router';
+import type { AuditRecord } from '../services/auth/audit-log';
+import type { AuthenticateSession, AuthenticateToken } from './principal';
+import { requestContext, requestState } from './request-context';
 import { createWebAppRouter } from './web-app';
 import { createWorkerHttpOperations } from './worker-http-operations';
 import type { WorkerOperationHandlers } from './worker-operations';
@@ -17,6 +19,12 @@ export interface AppDeps {
   logger: Logger;
   /** Resolves a bearer token to its principal, or null (see `AuthenticateToken`). */
   authenticateToken: AuthenticateToken;
+  /** Resolves the web session cookie (issue 7); without it only bearer tokens work. */
+  authenticateSession?: AuthenticateSession;
+  /** Records successful changes made by people (the audit log). */
+  audit?: (record: AuditRecord) => Promise<void>;
+  /** Checks the caller's role in the project of the job or task a path names (issue 7). */
+  authorizeResource?: OperationRouterOptions['authorizeResource'];
   /** `/readyz`: 200 with the body when `ready`, else 503 with the same body. */
   readiness(): Promise<Readiness>;
   /** `/api/v1/version`; `apiVersion` is added from the API document. */
@@ -31,6 +39,8 @@ export interface AppDeps {
   jsonBodyLimitBytes?: number;
   /** Largest upload (task output images) accepted; 10 MiB by default. */
   uploadBodyLimitBytes?: number;
+  /** The process's metrics (`/metrics`); a registry of the app's own (no farm gauges) by default. */
+  metrics?: FarmMetrics;
   /** Express's `trust proxy` setting, for deployments behind a load balancer. */
   trustProxy?: boolean | number | string;
 }
@@ -62,6 +72,15 @@ function metaOperations(deps: AppDeps): OperationDefinition[] {
   ];
 }
 
+function metricsOperation(metrics: FarmMetrics): OperationDefinition {
+  return defineOperation('getMetrics', async () =>
+    respond(200, await metrics.render(), {
+      'Content-Type': metrics.contentType,
+      'Cache-Control': 'no-store',
+    }),
+  );
+}
+
 /**
  * Builds the manager's Express app. In order: request id and access log, security headers, the
  * API explorer, every operation of the API document (authentication, body reading, validation,
@@ -74,6 +93,15 @@ export function createApp(deps: AppDeps): FarmApp {
   app.set('etag', false);
   app.set('trust proxy', deps.trustProxy ?? false);
   app.use(requestContext(deps.logger));
+  const metrics = deps.metrics ?? createMetrics();
+  app.use((_req, res, next) => {
+    res.on('finish', () => {
+      const state = requestState(res);
+      const seconds = Number(process.hrtime.bigint() - state.startedAt) / 1e9;
+      metrics.observeHttp(state.operationId ?? 'other', _req.method, res.statusCode, seconds);
+    });
+    next();
+  });
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
@@ -83,11 +111,15 @@ export function createApp(deps: AppDeps): FarmApp {
   const { router, unimplemented } = createOperationRouter(
     [
       ...metaOperations(deps),
+      metricsOperation(metrics),
       ...createWorkerHttpOperations(deps.workerHandlers),
       ...(deps.operations ?? []),
     ],
     {
       authenticateToken: deps.authenticateToken,
+      ...(deps.authenticateSession ? { authenticateSession: deps.authenticateSession } : {}),
+      ...(deps.audit ? { audit: deps.audit } : {}),
+      ...(deps.authorizeResource ? { authorizeResource: deps.authorizeResource } : {}),
       jsonBodyLimitBytes: deps.jsonBodyLimitBytes ?? DEFAULT_JSON_BODY_LIMIT_BYTES,
       uploadBodyLimitBytes: deps.uploadBodyLimitBytes ?? DEFAULT_UPLOAD_BODY_LIMIT_BYTES,
     },

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Logger } from 'winston';
 import { FarmError, OPERATIONS, type OperationId, type OperationInput } from '@farm/core';
 import type { Principal } from './principal';
@@ -8,8 +9,15 @@ export type HandlerInput<K extends OperationId> = OperationInput<K> & {
   principal: Principal | null;
   /** The request body as bytes, for operations that take a non-JSON body (image uploads). */
   rawBody?: Buffer;
+  /**
+   * The request body as an unread stream, for operations that take only
+   * `application/octet-stream` (file uploads); the handler reads it (or `resume()`s it).
+   */
+  bodyStream?: Readable;
   /** The request's media type (without parameters), when it had a body. */
   contentType?: string;
+  /** The client's address (as Express's `trust proxy` setting sees it), for the audit log. */
+  address?: string;
   /** The request headers (lower-case names), for conditional requests such as If-None-Match. */
   headers?: Readonly<Record<string, string | string[] | undefined>>;
 };

@@ -8,7 +8,9 @@ import {
   type OperationId,
   type OperationSpec,
 } from '@farm/core';
-import { authenticate, readBearerToken } from './authenticate';
+import type { AuditRecord } from '../services/auth/audit-log';
+import { auditDetails } from '../services/auth/audit-log';
+import { authenticateRequest } from './authenticate-request';
 import { validationFailed } from './error-response';
 import {
   isOperationResponse,
@@ -18,11 +20,24 @@ import {
   type OperationDefinition,
   type OperationResponse,
 } from './define-operation';
-import type { AuthenticateToken } from './principal';
+import type { AuthenticateSession, AuthenticateToken, Principal } from './principal';
 import { requestLogger, requestState } from './request-context';
 
 export interface OperationRouterOptions {
   authenticateToken: AuthenticateToken;
+  /** Resolves the web session cookie; without it only bearer tokens work. */
+  authenticateSession?: AuthenticateSession;
+  /**
+   * Checks a user may act on the job or task an operation's path names (`{jobId}`, `{taskId}`),
+   * before the body is read; throws `forbidden`. Every operation with such a path gets it.
+   */
+  authorizeResource?: (
+    spec: OperationSpec,
+    params: Readonly<Record<string, string>>,
+    principal: Principal,
+  ) => Promise<void>;
+  /** Called after every successful user call that changes something (the audit log). */
+  audit?: (record: AuditRecord) => Promise<void>;
   jsonBodyLimitBytes: number;
   uploadBodyLimitBytes: number;
 }
@@ -130,18 +145,22 @@ export function createOperationRouter(
   for (const spec of specs) {
     const definition = handlers.get(spec.operationId);
     const takesJson = spec.contentTypes.some((type) => type === 'application/json');
+    // An operation that takes only `application/octet-stream` (file-store uploads) gets the
+    // request itself as a stream: files can be far larger than any body we would hold in memory.
+    const streamsBody =
+      spec.contentTypes.length === 1 && spec.contentTypes[0] === 'application/octet-stream';
     const rawParser =
-      spec.contentTypes.length > 0 && !takesJson
+      spec.contentTypes.length > 0 && !takesJson && !streamsBody
         ? express.raw({ type: [...spec.contentTypes], limit: options.uploadBodyLimitBytes })
         : undefined;
 
     const handle = async (req: Request, res: Response): Promise<void> => {
-      const principal = await authenticate(
-        spec,
-        readBearerToken(req.headers.authorization),
-        options.authenticateToken,
-      );
+      requestState(res).operationId = spec.operationId;
+      const principal = await authenticateRequest(spec, req.method, req.headers, options);
       if (principal) requestState(res).principal = principal;
+      if (principal?.kind === 'user' && options.authorizeResource) {
+        await options.authorizeResource(spec, req.params as Record<string, string>, principal);
+      }
       if (!definition) {
         await send(res, notImplemented(spec.operationId));
         return;
@@ -158,7 +177,7 @@ export function createOperationRouter(
             },
           );
         }
-        await runParser(rawParser ?? jsonParser, req, res);
+        if (!streamsBody) await runParser(rawParser ?? jsonParser, req, res);
       }
       const rawBody =
         rawParser && Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
@@ -170,14 +189,16 @@ export function createOperationRouter(
       const checked = validateOperationInput(spec.operationId, {
         params: req.params,
         query: req.query,
-        body: rawParser ? undefined : (req.body as unknown),
+        body: rawParser || streamsBody ? undefined : (req.body as unknown),
       });
       if (!checked.ok) throw validationFailed(checked.issues);
       const input = {
         ...checked.value,
         principal,
         headers: req.headers,
+        address: req.ip ?? req.socket.remoteAddress ?? '',
         ...(rawBody ? { rawBody } : {}),
+        ...(streamsBody ? { bodyStream: req } : {}),
         ...(contentType ? { contentType } : {}),
       } as HandlerInput<OperationId>;
       const state = requestState(res);
@@ -189,6 +210,20 @@ export function createOperationRouter(
       const result: unknown = await (
         definition.handler as (i: typeof input, c: HandlerContext) => unknown
       )(input, ctx);
+      // Every change a person makes is audited here, so a new operation cannot be missed; the
+      // body is reduced to whitelisted fields (never passwords or secrets). Written before the
+      // answer goes out, so a client that sees its change done also finds it in the log.
+      const status = isOperationResponse(result) ? result.status : 200;
+      if (options.audit && principal?.kind === 'user' && spec.method !== 'get' && status < 400) {
+        await options.audit({
+          actor: { id: principal.userId, name: principal.name },
+          action: spec.operationId,
+          target: { ...(req.params as Record<string, string>) },
+          status,
+          address: input.address ?? '',
+          details: auditDetails(req.body),
+        });
+      }
       await send(res, result);
     };
     router[spec.method](toExpressPath(spec.path), handle);

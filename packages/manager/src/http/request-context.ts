@@ -9,6 +9,8 @@ export interface RequestState {
   startedAt: bigint;
   logger: Logger;
   principal?: Principal;
+  /** The API operation the request was routed to (for per-operation metrics). */
+  operationId?: string;
   /** Aborted when the client goes away before the response is complete. */
   readonly signal: AbortSignal;
   childLogger?: Logger;

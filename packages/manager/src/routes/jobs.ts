@@ -1,3 +1,4 @@
+import { compressedResponse } from '../http/compressed-response';
 import { defineOperation, respond, type OperationDefinition } from '../http/define-operation';
 import {
   applyBulkJobAction,
@@ -11,6 +12,7 @@ import {
   removeJobBlocklistEntries,
   submitJob,
 } from '../services/jobs';
+import { assertJobAccess } from '../services/auth/project-access';
 import type { ServiceContext } from '../services/service-context';
 import type { OperationRegistry } from './operation-registry';
 
@@ -24,19 +26,24 @@ export function registerJobRoutes(router: OperationRegistry, ctx: ServiceContext
     defineOperation('getJobsSummary', ({ principal, query }) =>
       getJobsSummary(ctx, principal, query),
     ),
+    // One job's project role is checked by the router (`{jobId}` paths, issue 7); a bulk action
+    // checks every job it names here.
     defineOperation('getJob', ({ principal, params }) => getJob(ctx, principal, params.jobId)),
     defineOperation('applyJobAction', ({ principal, params, body }) =>
       applyJobAction(ctx, principal, params.jobId, body),
     ),
-    defineOperation('applyBulkJobAction', ({ principal, body }) =>
-      applyBulkJobAction(ctx, principal, body),
-    ),
+    defineOperation('applyBulkJobAction', async ({ principal, body }) => {
+      await assertJobAccess(ctx.db, principal, body.jobIds, 'control');
+      return applyBulkJobAction(ctx, principal, body);
+    }),
     defineOperation('listJobTasks', ({ params, query }) => listJobTasks(ctx, params.jobId, query)),
-    defineOperation('getJobTasksCompact', async ({ params }) =>
-      respond(200, await getJobTasksCompact(ctx, params.jobId), {
-        'Content-Type': 'application/json; charset=utf-8',
-      }),
-    ),
+    defineOperation('getJobTasksCompact', async ({ params, headers }) => {
+      return compressedResponse(
+        await getJobTasksCompact(ctx, params.jobId),
+        'application/json; charset=utf-8',
+        headers?.['accept-encoding'],
+      );
+    }),
     defineOperation('getJobBlocklist', ({ params }) => getJobBlocklist(ctx, params.jobId)),
     defineOperation('removeJobBlocklistEntries', async ({ params, body }) => {
       await removeJobBlocklistEntries(ctx, params.jobId, body.entries);

@@ -50,8 +50,7 @@ export function registerMetaRoutes(router: OperationRegistry, ctx: ServiceContex
         isAdmin: user.is_admin,
         roles: roles.map((row) => ({ project: { id: row.id, name: row.name }, role: row.role })),
         scopes,
-        // The principal does not carry its token id yet (http/principal.ts); null until it does.
-        tokenId: (principal as { tokenId?: string }).tokenId ?? null,
+        tokenId: principal.tokenId ?? null,
       };
     }),
   ];

@@ -1,5 +1,6 @@
 import { FarmError } from '@farm/core';
 import { defineOperation, respond, type OperationDefinition } from '../http/define-operation';
+import type { PreviewService } from '../services/previews';
 import { registerWorker } from '../services/workers/register-worker';
 import { storeTaskOutput } from '../services/workers/task-output';
 import type { WorkerServiceContext } from '../services/workers/worker-deps';
@@ -13,7 +14,8 @@ import type { OperationRegistry } from './operation-registry';
 export function registerWorkerApiRoutes(
   router: OperationRegistry,
   ctx: WorkerServiceContext,
-  ready: Promise<void> = Promise.resolve(),
+  ready: Promise<void>,
+  previews: PreviewService,
 ): void {
   const definitions: OperationDefinition[] = [
     defineOperation('registerWorker', async ({ body }) => {
@@ -25,7 +27,7 @@ export function registerWorkerApiRoutes(
         throw new FarmError('forbidden', 'this endpoint is for workers');
       if (!rawBody || !contentType)
         throw new FarmError('bad_request', 'send the image as the body');
-      await storeTaskOutput(ctx, principal, params.taskId, rawBody, contentType);
+      await storeTaskOutput(ctx, previews, principal, params.taskId, rawBody, contentType);
       return respond(202);
     }),
   ];

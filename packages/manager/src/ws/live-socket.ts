@@ -35,6 +35,8 @@ export interface LiveSocketDeps {
    * event and subscriber, so it must be cheap and synchronous. Everything is visible by default.
    */
   canSee?: (principal: Principal, event: BroadcastEvent) => boolean;
+  /** Checks a subscription to one job or task before it is acknowledged (issue 7). */
+  authorizeSubscription?: (principal: Principal, topic: LiveTopic, id?: string) => Promise<void>;
   /** A client whose unsent data passes this is dropped with close code 1013. 4 MiB by default. */
   maxBufferedBytes?: number;
   keepaliveIntervalMs?: number;
@@ -160,6 +162,19 @@ export function createLiveSocket(deps: LiveSocketDeps): LiveSocket {
       refuse(client, error);
       return;
     }
+    if (deps.authorizeSubscription) {
+      deps.authorizeSubscription(client.principal, topic, subscription.id).then(
+        () => accept(client, key, subscription),
+        (error: unknown) => refuse(client, error),
+      );
+      return;
+    }
+    accept(client, key, subscription);
+  }
+
+  function accept(client: Client, key: string, subscription: Subscription): void {
+    if (!clients.has(client)) return;
+    const topic = subscription.topic;
     client.keys.add(key);
     let set = subscribers.get(key);
     if (!set) subscribers.set(key, (set = new Set()));
@@ -217,7 +232,7 @@ export function createLiveSocket(deps: LiveSocketDeps): LiveSocket {
       request,
       socket,
       head,
-      requirement: { auth: 'user', scope: 'jobs:read' },
+      requirement: { auth: 'user', scope: 'jobs:read', role: 'viewer' },
       token: tokenOf(request),
       authenticateToken: deps.authenticateToken,
       logger,

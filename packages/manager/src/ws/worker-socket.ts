@@ -49,6 +49,8 @@ export interface WorkerSocket extends ServerAttachment {
   pushToWorker(workerId: string, message: WorkerSocketPush): boolean;
   isWorkerConnected(workerId: string): boolean;
   connectedWorkerIds(): string[];
+  /** Closes a worker's socket (its token was revoked): it reconnects and gets 401. */
+  disconnectWorker(workerId: string, reason: string): void;
   /** Closes every socket with 1001 and stops keepalive pings. */
   close(): Promise<void>;
 }
@@ -63,6 +65,8 @@ interface Connection {
 
 /** Close code for a socket superseded by a newer one of the same worker. */
 export const CLOSE_REPLACED = 4000;
+/** Close code for a socket whose worker token was revoked (issue 7). */
+export const CLOSE_REVOKED = 4001;
 const CLOSE_TIMEOUT_MS = 2000;
 
 /**
@@ -222,6 +226,11 @@ export function createWorkerSocket(deps: WorkerSocketDeps): WorkerSocket {
     },
     isWorkerConnected: (workerId) => byWorker.has(workerId),
     connectedWorkerIds: () => [...byWorker.keys()],
+    disconnectWorker(workerId, reason) {
+      for (const connection of connections) {
+        if (connection.worker.workerId === workerId) connection.ws.close(CLOSE_REVOKED, reason);
+      }
+    },
     async close() {
       closing = true;
       keepalive.stop();

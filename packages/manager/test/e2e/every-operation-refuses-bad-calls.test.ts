@@ -39,7 +39,11 @@ for (const backend of testBackends()) {
       return counts;
     };
 
-    const pathOf = (template: string): string => template.replace(/\{[^}]+\}/g, () => randomUUID());
+    // Ids are random uuids; `{size}` (a last-rendered image size) is an enum, so a valid one.
+    const pathOf = (template: string): string =>
+      template.replace(/\{([^}]+)\}/g, (_m, name: string) =>
+        name === 'size' ? 'small' : randomUUID(),
+      );
 
     const call = async (
       operation: (typeof OPERATIONS)[number],

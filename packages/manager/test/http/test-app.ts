@@ -38,6 +38,8 @@ const PRINCIPALS: Record<string, Principal> = {
     name: 'Rex',
     isAdmin: false,
     scopes: ['jobs:read'],
+    // A viewer somewhere: operations need a role as well as a scope (issue 7).
+    roles: { '55555555-5555-4555-8555-555555555555': 'viewer' },
   },
   [TOKENS.worker]: { kind: 'worker', workerId: WORKER_ID, name: 'render-01' },
   [TOKENS.worker2]: { kind: 'worker', workerId: WORKER2_ID, name: 'render-02' },

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveConfig, type LogLevel } from '../../src/config';
 import { createManager, type RunningManager } from '../../src/create-manager';
-import { createLogger } from '../../src/logging';
+import { createLogger, type Logger } from '../../src/logging';
 import { createTestDatabase, type TestBackend } from './test-database';
 
 /** A real manager on a free port, on a fresh database of the given backend. */
@@ -23,6 +23,7 @@ export interface TestManager {
 export async function startTestManager(
   backend: TestBackend,
   extraArgv: string[] = [],
+  options: { logger?: Logger } = {},
 ): Promise<TestManager> {
   const testDb = await createTestDatabase(backend);
   let dataDir: string;
@@ -49,10 +50,12 @@ export async function startTestManager(
     ],
     env,
   });
-  const logger = createLogger({
-    level: (process.env.FARM_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'error',
-    format: 'json',
-  });
+  const logger =
+    options.logger ??
+    createLogger({
+      level: (process.env.FARM_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'error',
+      format: 'json',
+    });
   const manager = await createManager(config, { logger });
   const adminToken = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
   return {

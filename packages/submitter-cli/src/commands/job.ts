@@ -68,6 +68,7 @@ export function formatJob(job: Job, ctx: Pick<CliContext, 'colors' | 'io'>): str
   if (job.requiredTags.length > 0) fields.push(['tags', job.requiredTags.join(', ')]);
   if (job.maxWorkers !== null) fields.push(['max workers', String(job.maxWorkers)]);
   if (job.notBefore) fields.push(['not before', formatLocalTime(job.notBefore)]);
+  if (job.dependsOnJobs?.length) fields.push(['waits for', job.dependsOnJobs.join(', ')]);
   const metadata = Object.entries(job.metadata);
   if (metadata.length > 0)
     fields.push(['metadata', metadata.map(([k, v]) => `${k}=${v}`).join(', ')]);

@@ -5,6 +5,7 @@ import { normaliseUrl, unwrapCall, type CliContext, type GlobalOptions } from '.
 import { CliExit, EXIT_CODES } from '../exit-codes';
 import { formatFields } from '../output/format-table';
 import { addExamples } from './command-helpers';
+import { tokenFromPassword } from './password-login';
 
 const DISCOVERY_TIMEOUT_MS = 3000;
 
@@ -20,9 +21,17 @@ export function registerLoginCommands(program: Command, ctx: CliContext): void {
         '[url]',
         'the manager, e.g. http://farm:8080 (default: FARM_URL, or found on the network)',
       )
+      .option(
+        '--user <name>',
+        'sign in with this user name and a password (FARM_PASSWORD, or asked for) instead of a token',
+      )
       .option('--json', 'print the result as JSON')
       .action(
-        async (urlArgument: string | undefined, options: { json?: boolean }, command: Command) => {
+        async (
+          urlArgument: string | undefined,
+          options: { json?: boolean; user?: string },
+          command: Command,
+        ) => {
           const globals = command.optsWithGlobals<GlobalOptions>();
           const url = normaliseUrl(
             urlArgument ??
@@ -30,8 +39,9 @@ export function registerLoginCommands(program: Command, ctx: CliContext): void {
               (ctx.io.env.FARM_URL || undefined) ??
               (await discover(ctx)),
           );
-          const token =
-            globals.token ?? (ctx.io.env.FARM_TOKEN || undefined) ?? (await askToken(ctx, url));
+          const token = options.user
+            ? await tokenFromPassword(ctx, url, options.user, await askPassword(ctx, options.user))
+            : (globals.token ?? (ctx.io.env.FARM_TOKEN || undefined) ?? (await askToken(ctx, url)));
           const user = await fetchMe(ctx, url, token);
           writeStoredLogin(ctx.configFile, { url, token });
           if (options.json) ctx.printJson({ url, user, configFile: ctx.configFile });
@@ -44,6 +54,7 @@ export function registerLoginCommands(program: Command, ctx: CliContext): void {
     [
       'farm login http://farm.studio.lan:8080     # asks for the token',
       'farm login http://farm:8080 --token "$TOKEN"',
+      'farm login http://farm:8080 --user ann       # asks for the password, keeps a 90-day token',
       'farm login                                 # finds the manager on the network',
     ],
   );
@@ -125,6 +136,20 @@ async function askToken(ctx: CliContext, url: string): Promise<string> {
   const token = await ctx.io.prompt(`API token for ${url}: `);
   if (!token) throw new CliExit(EXIT_CODES.invalidInput, 'no token given');
   return token;
+}
+
+async function askPassword(ctx: CliContext, user: string): Promise<string> {
+  const fromEnv = ctx.io.env.FARM_PASSWORD;
+  if (fromEnv) return fromEnv;
+  if (!ctx.io.stdinIsTTY) {
+    throw new CliExit(
+      EXIT_CODES.invalidInput,
+      'no password given: set FARM_PASSWORD (farm asks for it only on a terminal)',
+    );
+  }
+  const password = await ctx.io.prompt(`Password of ${user}: `);
+  if (!password) throw new CliExit(EXIT_CODES.invalidInput, 'no password given');
+  return password;
 }
 
 async function fetchMe(ctx: CliContext, url: string, token: string): Promise<CurrentUser> {

@@ -17,7 +17,9 @@ import { parseAssignments, parseSetValues } from '../settings/parse-set-values';
 import { readSettingsFile } from '../settings/read-settings-file';
 import { watchJob } from '../live/watch-job';
 import { fetchJobType } from './job-types';
-import { addExamples, collect, parseIntOption } from './command-helpers';
+import { addExamples, collect, collectList, parseIntOption } from './command-helpers';
+import { runUpload } from './upload';
+import { pointSettingsAtCheckout } from '../upload/checkout-settings';
 
 interface SubmitOptions {
   set?: string[];
@@ -32,6 +34,9 @@ interface SubmitOptions {
   maxWorkers?: number;
   watch?: boolean;
   json?: boolean;
+  upload?: string;
+  uploadName?: string;
+  after?: string[];
 }
 
 /** `farm submit TYPE ...`. */
@@ -68,11 +73,21 @@ export function registerSubmitCommand(program: Command, ctx: CliContext): void {
         'at most this many workers at once',
         parseIntOption('--max-workers', 1, 1_000_000),
       )
+      .option(
+        '--upload <folder>',
+        "first upload this folder to the farm's file store; settings naming files in it then point at its checkout",
+      )
+      .option('--upload-name <name>', 'the checkout name for --upload (default: the folder name)')
+      .option(
+        '--after <job-id>',
+        'wait (status waiting) until this job completed (repeatable, comma-separated)',
+        collectList,
+      )
       .option('-w, --watch', 'then follow the job to its end (exit code as farm watch)')
       .option('--json', 'print the stored job as JSON instead of its id')
       .action(async (type: string, options: SubmitOptions, command: Command) => {
         const client = ctx.client(command);
-        const job = await submit(ctx, client, type, options);
+        const job = await submit(ctx, client, type, options, command);
         if (options.json) ctx.printJson(job);
         else ctx.print(job.id);
         if (options.watch) {
@@ -85,6 +100,8 @@ export function registerSubmitCommand(program: Command, ctx: CliContext): void {
       'farm submit simple-blender-render --settings shot010.yaml --set frames=1-250 --priority 70 --watch',
       'farm submit ffmpeg-encode -f encode.json --project "Spring" --tag gpu --meta shot=010 --paused',
       'JOB=$(farm submit echo-sleep-test --set message=hi) && farm watch "$JOB"',
+      'farm submit ffmpeg-encode -f encode.json --after "$RENDER_JOB"',
+      'farm submit simple-blender-render --upload ./shot010 --set blendfile=shot.blend --set frames=1-50 --set render_output_root=/render',
     ],
   );
 }
@@ -94,6 +111,7 @@ async function submit(
   client: FarmClient,
   type: string,
   options: SubmitOptions,
+  command: Command,
 ): Promise<Awaited<ReturnType<FarmClient['submitJob']>>> {
   const fromFile = options.settings ? readSettingsFile(options.settings) : {};
   const jobType = await fetchJobType(client, type);
@@ -136,6 +154,7 @@ async function submit(
     ...(options.paused ? { initialStatus: 'paused' as const } : {}),
     ...(notBefore ? { notBefore } : {}),
     ...(options.maxWorkers !== undefined ? { maxWorkers: options.maxWorkers } : {}),
+    ...(options.after?.length ? { dependsOnJobs: [...new Set(options.after)] } : {}),
   };
   // The settings were checked above against the job type; the schema checks the rest.
   const schema = validateSchema('SubmittedJob', { ...structuredClone(body), settings: {} });
@@ -151,6 +170,16 @@ async function submit(
     );
   }
   for (const warning of checked.warnings) ctx.note(`warning: ${warning}`);
+
+  if (options.upload !== undefined) {
+    const uploaded = await runUpload(ctx, command, options.upload, {
+      ...(options.uploadName ? { name: options.uploadName } : {}),
+    });
+    const pointed = pointSettingsAtCheckout(settings, options.upload, uploaded.checkout.path);
+    Object.assign(settings, pointed.settings);
+    for (const r of pointed.replacements) ctx.note(`${r.key}: ${r.before} -> ${r.after}`);
+    body.settings = settings;
+  }
 
   const variables = await fetchUserVariables(ctx, client, body.submitterPlatform ?? 'linux');
   if (variables) {

@@ -26,6 +26,7 @@ const STATUS_STYLE: Record<string, keyof Omit<Colors, 'enabled' | 'status'>> = {
   paused: 'yellow',
   'cancel-requested': 'yellow',
   requeueing: 'yellow',
+  waiting: 'yellow',
   asleep: 'dim',
   canceled: 'dim',
   archived: 'dim',

@@ -1,7 +1,7 @@
 import { ApiError } from './api-error';
 import type { paths } from './api-types';
 
-type Method = 'get' | 'post' | 'put' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** The operation object of one path and method in the generated `paths`. */
 type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
@@ -35,6 +35,11 @@ export interface CallOptions<O> {
 export interface ApiOptions {
   /** The token to send, read at each call (it changes on login and logout). */
   getToken(): string | null;
+  /**
+   * The web session's CSRF token, sent as `X-Farm-CSRF` on changes when there is no bearer token
+   * (the session cookie itself goes with every same-origin request).
+   */
+  getCsrfToken?(): string | null;
   /** Called on a 401, so the app can ask for a token again. */
   onUnauthenticated?(): void;
   fetch?: typeof fetch;
@@ -85,6 +90,9 @@ export function createApi(options: ApiOptions): Api {
     const headers = new Headers(init.headers);
     const token = options.getToken();
     if (token) headers.set('Authorization', `Bearer ${token}`);
+    const method = (init.method ?? 'GET').toUpperCase();
+    const csrf = token ? null : (options.getCsrfToken?.() ?? null);
+    if (csrf && method !== 'GET' && method !== 'HEAD') headers.set('X-Farm-CSRF', csrf);
     let response: Response;
     try {
       response = await doFetch(base + path, { ...init, headers });

@@ -1,5 +1,6 @@
 const ICONS: Record<string, string> = {
   // jobs and tasks
+  waiting: '⧗',
   queued: '○',
   active: '▶',
   completed: '✓',

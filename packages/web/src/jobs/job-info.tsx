@@ -5,6 +5,7 @@ import { AuthImage } from '../components/auth-image';
 import { CopyButton } from '../components/copy-button';
 import { ErrorLine } from '../components/error-line';
 import { formatDateTime } from '../format/time';
+import { Link } from '../routing/router';
 
 type Tab = 'details' | 'settings' | 'metadata' | 'blocklist';
 
@@ -101,6 +102,19 @@ export function JobInfo(props: { job: Job; imageVersion: number }) {
             <dd className="num">{job.notBefore ? formatDateTime(job.notBefore) : '—'}</dd>
             <dt>Fails at</dt>
             <dd className="num">{job.failureThresholdPercent}% failed tasks</dd>
+            {job.dependsOnJobs && job.dependsOnJobs.length > 0 && (
+              <>
+                <dt>Waits for</dt>
+                <dd>
+                  {job.dependsOnJobs.map((id, i) => (
+                    <span key={id}>
+                      {i > 0 && ', '}
+                      <Link href={`/jobs/${id}`}>job {id.slice(0, 8)}</Link>
+                    </span>
+                  ))}
+                </dd>
+              </>
+            )}
           </dl>
         )}
         {tab === 'settings' && (

@@ -19,15 +19,15 @@ import { navigate } from '../routing/router';
 import { TaskDetail } from '../tasks/task-detail';
 import { TaskTable } from '../tasks/task-table';
 import {
-  applyTaskUpdate,
   countTaskRows,
-  createTaskStore,
   enabledTaskActions,
+  taskCountsMap,
   visibleTaskRows,
   type TaskSort,
   type TaskSortColumn,
   type TaskStore,
 } from '../tasks/task-table-model';
+import { useJobTasks } from '../tasks/use-job-tasks';
 
 const JOB_ACTION_LABELS: Array<{ action: JobAction; label: string }> = [
   { action: 'cancel', label: 'Cancel' },
@@ -47,26 +47,16 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
     (signal) => api.call('get', '/api/v1/jobs/{jobId}', { path: { jobId }, signal }),
     [jobId],
   );
-  const tasks = useLoad(
-    async (signal) => {
-      const columns = await api.call('get', '/api/v1/jobs/{jobId}/tasks/compact', {
-        path: { jobId },
-        signal,
-      });
-      return createTaskStore(columns);
-    },
-    [jobId],
-  );
-  const [version, setVersion] = useState(0);
+  const tasks = useJobTasks(api, jobId);
+  const { version } = tasks;
   const [deleted, setDeleted] = useState(false);
   const [imageVersion, setImageVersion] = useState(0);
   const [taskChanged, setTaskChanged] = useState(0);
-  const refetchTasks = useThrottled(tasks.reload, 1000);
   const refetchJob = useThrottled(job.reload, 1000);
 
   useLiveReconnect(() => {
     job.reload();
-    tasks.reload();
+    tasks.refresh();
   });
   useLiveTopic('job', jobId, (event) => {
     switch (event.type) {
@@ -77,14 +67,12 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
         setDeleted(true);
         break;
       case 'task-updated': {
-        const store = tasks.data;
-        if (store && applyTaskUpdate(store, event.task)) setVersion((v) => v + 1);
-        else refetchTasks();
+        tasks.update(event.task);
         if (event.task.id === taskId) setTaskChanged((n) => n + 1);
         break;
       }
       case 'tasks-bulk-updated':
-        refetchTasks();
+        tasks.refresh();
         refetchJob();
         if (taskId && (!event.taskIds || event.taskIds.includes(taskId)))
           setTaskChanged((n) => n + 1);
@@ -102,25 +90,38 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
   const [sort, setSort] = useState<TaskSort>({ column: 'index', descending: false });
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [locked, setLocked] = useState(false);
-  const lockedRows = useRef<number[] | null>(null);
+  const lockedIds = useRef<string[] | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const permissions = usePermissions();
 
-  const store: TaskStore | undefined = tasks.data;
+  const store: TaskStore | undefined = tasks.store;
   const liveRows = useMemo(
     () => (store ? visibleTaskRows(store, { statuses, text }, sort) : []),
     // `version` marks in-place live changes to the store.
     [store, statuses, text, sort, version],
   );
-  // "Lock selection": the rows shown stay put while statuses change under them, so a task being
-  // worked on does not slip out of a status filter mid-selection.
-  if (!locked) lockedRows.current = null;
-  else if (lockedRows.current === null) lockedRows.current = liveRows;
-  const rows = locked && lockedRows.current ? lockedRows.current : liveRows;
+  // "Lock selection": the tasks shown stay put while statuses change under them, so a task being
+  // worked on does not slip out of a status filter mid-selection. Kept as ids, since a refetch
+  // brings a new store whose row numbers need not match.
+  if (!locked || !store) lockedIds.current = null;
+  else if (lockedIds.current === null)
+    lockedIds.current = liveRows.map((row) => store.columns.ids[row] as string);
+  const locking = lockedIds.current;
+  const lockedRows = useMemo(() => {
+    if (!locking || !store) return null;
+    const list: number[] = [];
+    for (const id of locking) {
+      const row = store.rowOf.get(id);
+      if (row !== undefined) list.push(row);
+    }
+    return list;
+  }, [locking, store]);
+  const rows = lockedRows ?? liveRows;
+  // Until every task is in, the counts come from the job (the first page holds only a few).
   const counts = useMemo(
-    () => (store ? countTaskRows(store) : new Map<TaskStatus, number>()),
-    [store, version],
+    () => (store && tasks.complete ? countTaskRows(store) : taskCountsMap(job.data?.taskCounts)),
+    [store, tasks.complete, version, job.data],
   );
 
   const selectedStatuses = useMemo(() => {
@@ -146,6 +147,7 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
     (id: string) => navigate(`/jobs/${jobId}/tasks/${id}`, { replace: true }),
     [jobId],
   );
+  const close = useCallback(() => navigate(`/jobs/${jobId}`, { replace: true }), [jobId]);
 
   function sortBy(column: TaskSortColumn) {
     setSort((current) =>
@@ -186,7 +188,7 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
         for (const item of result.results) {
           if (item.ok) {
             done += 1;
-            if (item.task && store && applyTaskUpdate(store, item.task)) setVersion((v) => v + 1);
+            if (item.task) tasks.update(item.task);
           } else {
             refused += 1;
             firstRefusal ||= item.error?.message ?? '';
@@ -204,14 +206,15 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
     }
   }
 
-  async function jobAction(action: JobAction) {
+  async function jobAction(action: JobAction, priority?: number) {
     if (action === 'delete' && !window.confirm('Delete this job? This cannot be undone.')) return;
     setMessage(null);
     try {
       const updated = await api.call('post', '/api/v1/jobs/{jobId}/actions', {
         path: { jobId },
-        body: { action },
+        body: priority === undefined ? { action } : { action, priority },
       });
+      if (priority !== undefined) setPriority(null);
       if (action === 'delete') navigate('/jobs');
       else job.setData(() => updated);
     } catch (error) {
@@ -221,6 +224,17 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
 
   const j: Job | undefined = job.data;
   const allowed = j ? allowedJobActions(j.status) : [];
+  // Artists act on their own jobs only, managers on every job of their project (issue 7).
+  const mayControl = j ? permissions.controlJob(j) : permissions.writeJobs;
+  // null: show the job's own priority (which live updates may change).
+  const [priority, setPriority] = useState<string | null>(null);
+  const priorityText = priority ?? String(j?.priority ?? '');
+  const priorityNumber = Number(priorityText);
+  const priorityValid =
+    priorityText !== '' &&
+    Number.isInteger(priorityNumber) &&
+    priorityNumber >= 0 &&
+    priorityNumber <= 100;
   return (
     <section className={`page job-page${taskId ? ' with-task' : ''}`} aria-labelledby="job-title">
       <div className="page-head">
@@ -241,12 +255,37 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
               key={action}
               type="button"
               className={`btn${action === 'delete' || action === 'cancel' ? ' btn-danger' : ''}`}
-              disabled={!permissions.writeJobs || !allowed.includes(action)}
+              disabled={!mayControl || !allowed.includes(action)}
               onClick={() => void jobAction(action)}
             >
               {label}
             </button>
           ))}
+          <label className="inline-field">
+            Priority
+            <input
+              type="number"
+              min={0}
+              max={100}
+              value={priorityText}
+              onChange={(e) => setPriority(e.target.value)}
+              className="num narrow"
+              aria-label="Job priority (0 to 100)"
+            />
+          </label>
+          <button
+            type="button"
+            className="btn"
+            disabled={
+              !mayControl ||
+              !allowed.includes('set-priority') ||
+              !priorityValid ||
+              priority === null
+            }
+            onClick={() => void jobAction('set-priority', priorityNumber)}
+          >
+            Set priority
+          </button>
         </div>
       </div>
       {deleted && (
@@ -261,7 +300,8 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
         aria-label="Tasks per status; click to filter"
       >
         <span className="num muted">
-          {store?.columns.ids.length ?? j?.taskCounts.total ?? 0} tasks:
+          {(tasks.complete ? store?.columns.ids.length : undefined) ?? j?.taskCounts.total ?? '…'}{' '}
+          tasks:
         </span>
         {TASK_STATUSES.map((status) => (
           <button
@@ -284,12 +324,16 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
               className="filter"
               data-filter
               type="search"
-              placeholder="Filter tasks (/), #12 for an index"
+              placeholder="Filter (/), #12 = index"
               aria-label="Filter tasks by name, type or worker"
               value={text}
               onChange={(e) => setText(e.target.value)}
             />
-            <span className="num muted">{rows.length} shown</span>
+            <span className="num muted shown-count" data-testid="tasks-shown">
+              {tasks.complete || !store
+                ? `${rows.length} shown`
+                : `first ${rows.length}, loading all…`}
+            </span>
             <button type="button" className="btn" onClick={selectShown}>
               Select shown
             </button>
@@ -316,7 +360,7 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
             <button
               type="button"
               className="btn"
-              disabled={busy || !permissions.writeJobs || !enabled.has('requeue')}
+              disabled={busy || !mayControl || !enabled.has('requeue')}
               onClick={() => void batch('requeue')}
             >
               Requeue
@@ -324,7 +368,7 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
             <button
               type="button"
               className="btn btn-danger"
-              disabled={busy || !permissions.writeJobs || !enabled.has('cancel')}
+              disabled={busy || !mayControl || !enabled.has('cancel')}
               onClick={() => void batch('cancel')}
             >
               Cancel
@@ -344,6 +388,7 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
               onToggle={toggle}
               activeTaskId={taskId}
               onOpen={open}
+              onClose={close}
             />
           ) : (
             <p className="muted">{tasks.loading ? 'Loading tasks…' : ''}</p>
@@ -355,7 +400,7 @@ export function JobPage(props: { jobId: string; taskId: string | null }) {
             taskId={taskId}
             jobStatus={j?.status}
             changed={taskChanged}
-            onClose={() => navigate(`/jobs/${jobId}`, { replace: true })}
+            onClose={close}
           />
         )}
       </div>

@@ -100,6 +100,8 @@ async function waitFor<T>(
 export interface TestFarm {
   url: string;
   token: string;
+  /** The farm's worker registration secret, for tests that act as a worker over HTTP. */
+  registrationSecret: string;
   dataDir: string;
   manager: RunningProcess;
   workers: RunningProcess[];
@@ -146,6 +148,7 @@ export async function startTestFarm(): Promise<TestFarm> {
   const farm: TestFarm = {
     url,
     token,
+    registrationSecret: secret,
     dataDir,
     manager,
     workers,

@@ -170,6 +170,8 @@ export interface JobListFilter {
   metadata?: readonly (readonly [string, string])[];
   /** Submitting user's name or id. */
   submitter?: string;
+  /** Only jobs of these project ids (the projects the caller may see); absent: every project. */
+  projectIds?: readonly string[];
 }
 
 export interface JobListQuery extends JobListFilter {
@@ -259,6 +261,10 @@ export async function listJobRows(
       ? select.where((eb) => eb.or([eb('p.name', '=', project), eb('p.id', '=', project)]))
       : select.where('p.name', '=', project);
   }
+  if (query.projectIds !== undefined) {
+    if (query.projectIds.length === 0) return { rows: [], nextCursor: null };
+    select = select.where('j.project_id', 'in', [...query.projectIds]);
+  }
   if (query.type !== undefined) select = select.where('j.type', '=', query.type);
   if (query.text !== undefined) {
     select = select.where(sql<boolean>`j.name ilike ${`%${escapeLike(query.text)}%`}`);
@@ -297,6 +303,8 @@ export async function listJobRows(
 export async function countJobsByStatus(
   db: Executor,
   project?: string,
+  /** Only these project ids (the projects the caller may see); absent: every project. */
+  projectIds?: readonly string[],
 ): Promise<Record<JobStatus, number>> {
   let query = db
     .selectFrom('jobs as j')
@@ -307,6 +315,13 @@ export async function countJobsByStatus(
     query = UUID_PATTERN.test(project)
       ? query.where((eb) => eb.or([eb('p.name', '=', project), eb('p.id', '=', project)]))
       : query.where('p.name', '=', project);
+  }
+  if (projectIds !== undefined) {
+    // No visible project: an impossible condition keeps the all-zero answer's shape.
+    query =
+      projectIds.length === 0
+        ? query.where(sql<boolean>`false`)
+        : query.where('j.project_id', 'in', [...projectIds]);
   }
   const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<
     JobStatus,

@@ -6,3 +6,4 @@ export * from './job-tasks';
 export * from './get-task';
 export * from './task-log';
 export * from './job-blocklist';
+export * from './job-dependencies';

@@ -22,7 +22,13 @@ import {
 import type { Principal } from '../../http/principal';
 import type { ServiceContext } from '../service-context';
 import { jobTaskCounts, rollUpJob, transitionTasks } from '../task-transitions';
-import { publishTasksChanged } from './publish-job-events';
+import {
+  publishTaskChanges,
+  readTaskChanges,
+  type TaskChanges,
+  type TaskStatusChange,
+} from './publish-job-events';
+import { deleteJobPreviews } from '../previews/last-rendered';
 
 export interface JobActionInput {
   action: JobAction;
@@ -61,8 +67,8 @@ interface ActionOutcome {
   deleted: boolean;
   /** Tasks whose workers must stop now. */
   stopTaskIds: string[];
-  /** Tasks whose status changed (bulk moves and the roll-up's cancellations). */
-  changedTaskIds: string[];
+  /** Tasks whose status changed: the action's move, its dependency cascade, the roll-up. */
+  taskChanges: TaskChanges | null;
 }
 
 /**
@@ -107,20 +113,20 @@ export async function applyJobAction(
     if (target === 'deleted') {
       const before = await getApiJob(trx, jobId);
       await trx.deleteFrom('jobs').where('id', '=', jobId).execute();
-      return { job: before, previousStatus, deleted: true, stopTaskIds, changedTaskIds: [] };
+      return { job: before, previousStatus, deleted: true, stopTaskIds, taskChanges: null };
     }
 
     const activity = activityLine(input, principal);
-    const changedTaskIds: string[] = [];
+    const changes: TaskStatusChange[] = [];
     if (effect.move !== null) {
-      const { moved } = await transitionTasks(trx, {
+      const { moved, cascaded } = await transitionTasks(trx, {
         jobId,
         from: effect.move.from,
         to: effect.move.to,
         activity,
         clearFailures: effect.clearTaskFailures,
       });
-      for (const task of moved) changedTaskIds.push(task.id);
+      changes.push(...moved, ...cascaded);
     }
     if (effect.clearJobBlocklist) {
       await trx.deleteFrom('job_blocklist').where('job_id', '=', jobId).execute();
@@ -158,13 +164,13 @@ export async function applyJobAction(
       .executeTakeFirstOrThrow();
 
     const rolled = await rollUpJob(trx, jobId);
-    changedTaskIds.push(...rolled.canceledTaskIds);
+    changes.push(...rolled.canceled);
     return {
       job: await getApiJob(trx, jobId),
       previousStatus,
       deleted: false,
       stopTaskIds,
-      changedTaskIds,
+      taskChanges: await readTaskChanges(trx, jobId, changes),
     };
   });
 
@@ -174,6 +180,7 @@ export async function applyJobAction(
     ctx.publish({ type: 'job-deleted', jobId });
     try {
       await ctx.logs.deleteJob(jobId);
+      await deleteJobPreviews(ctx, jobId);
     } catch (error) {
       ctx.logger.warn('could not delete the logs of a deleted job', {
         jobId,
@@ -182,7 +189,7 @@ export async function applyJobAction(
     }
     return outcome.job;
   }
-  publishTasksChanged(ctx, jobId, outcome.changedTaskIds);
+  if (outcome.taskChanges) publishTaskChanges(ctx, outcome.taskChanges);
   ctx.publish({
     type: 'job-updated',
     job: toApiJobLite(outcome.job),

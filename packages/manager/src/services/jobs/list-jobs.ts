@@ -7,7 +7,9 @@ import {
   type JobSortKey,
 } from '../../db/queries/jobs';
 import type { Principal } from '../../http/principal';
+import { visibleProjectIds } from '../auth/project-access';
 import type { ServiceContext } from '../service-context';
+import { listJobDependencies } from './job-dependencies';
 
 /** The job list's query, as the `listJobs` operation validated it. */
 export interface ListJobsQuery {
@@ -39,10 +41,12 @@ function parseMeta(pair: string): readonly [string, string] {
  */
 export async function listJobs(
   ctx: ServiceContext,
-  _principal: Principal | null,
+  principal: Principal | null,
   query: ListJobsQuery,
 ): Promise<JobPage> {
+  const projectIds = visibleProjectIds(principal);
   const { rows, nextCursor } = await listJobRows(ctx.db, {
+    ...(projectIds !== null ? { projectIds } : {}),
     ...(query.status ? { statuses: query.status } : {}),
     ...(query.project !== undefined ? { project: query.project } : {}),
     ...(query.type !== undefined ? { type: query.type } : {}),
@@ -60,10 +64,14 @@ export async function listJobs(
 /** How many jobs are in each status, of every project or of one. */
 export async function getJobsSummary(
   ctx: ServiceContext,
-  _principal: Principal | null,
+  principal: Principal | null,
   query: { project?: string },
 ): Promise<JobsSummary> {
-  const counts = await countJobsByStatus(ctx.db, query.project);
+  const counts = await countJobsByStatus(
+    ctx.db,
+    query.project,
+    visibleProjectIds(principal) ?? undefined,
+  );
   return { counts, total: Object.values(counts).reduce((sum, n) => sum + n, 0) };
 }
 
@@ -73,5 +81,7 @@ export async function getJob(
   _principal: Principal | null,
   jobId: string,
 ): Promise<Job> {
-  return getApiJob(ctx.db, jobId);
+  const job = await getApiJob(ctx.db, jobId);
+  const dependsOnJobs = await listJobDependencies(ctx.db, jobId);
+  return dependsOnJobs.length > 0 ? { ...job, dependsOnJobs } : job;
 }

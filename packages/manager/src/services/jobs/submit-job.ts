@@ -13,8 +13,10 @@ import {
 import { findProject, insertJob, toApiJob, toApiJobLite } from '../../db/queries/jobs';
 import { insertTaskDependencies, insertTasks, type TaskInsert } from '../../db/queries/tasks';
 import type { Principal } from '../../http/principal';
+import { assertMaySubmit, visibleProjectIds } from '../auth/project-access';
 import type { ServiceContext } from '../service-context';
 import { rollUpJob } from '../task-transitions';
+import { checkJobDependencies, insertJobDependencies, waitingActivity } from './job-dependencies';
 
 /** The project a job goes to when the submission names none. */
 export const DEFAULT_PROJECT_NAME = 'default';
@@ -88,6 +90,7 @@ export async function submitJob(
       details: { project: projectName },
     });
   }
+  assertMaySubmit(principal, project.id);
 
   const platform =
     submitted.submitterPlatform === undefined || submitted.submitterPlatform === 'manager'
@@ -117,19 +120,40 @@ export async function submitJob(
   );
 
   const compiledAt = performance.now();
+  const dependsOnJobs = submitted.dependsOnJobs ?? [];
+  if (dependsOnJobs.length > 0 && submitted.initialStatus === 'paused') {
+    // Resuming a paused job would start it before its dependencies completed.
+    throw validationError('a job that waits for other jobs cannot be submitted paused', [
+      {
+        path: 'initialStatus',
+        message: 'must be queued (or left out) when dependsOnJobs is given',
+      },
+    ]);
+  }
   const initialStatus = submitted.initialStatus ?? 'queued';
   const { tasks, dependencyTaskIds, dependsOnIds } = prepareTasks(compiled, initialStatus);
   const stepsTotal = compiled.tasks.reduce((sum, task) => sum + (task.steps ?? 0), 0);
   const row = await ctx.db.transaction().execute(async (trx) => {
+    // Checked inside the transaction, so a dependency completing meanwhile is seen either here
+    // (the job starts queued) or by the dependency check that follows its completion.
+    const dependencies = await checkJobDependencies(
+      trx,
+      dependsOnJobs,
+      visibleProjectIds(principal),
+    );
+    const waiting = !dependencies.allCompleted;
     const job = await insertJob(trx, {
       id: jobId,
       name: compiled.name,
       type: compiled.type,
       type_etag: compiled.typeEtag,
       priority: compiled.priority,
-      status: initialStatus,
-      activity:
-        initialStatus === 'paused' ? 'Submitted paused' : `Submitted with ${tasks.length} tasks`,
+      status: waiting ? 'waiting' : initialStatus,
+      activity: waiting
+        ? waitingActivity(dependencies.pending)
+        : initialStatus === 'paused'
+          ? 'Submitted paused'
+          : `Submitted with ${tasks.length} tasks`,
       settings: JSON.stringify(compiled.settings),
       metadata: JSON.stringify(compiled.metadata),
       project_id: project.id,
@@ -150,17 +174,21 @@ export async function submitJob(
     });
     await insertTasks(trx, jobId, tasks);
     await insertTaskDependencies(trx, dependencyTaskIds, dependsOnIds);
+    await insertJobDependencies(trx, jobId, dependencies.ids);
     // A job type may compile to no task at all; the roll-up completes such a job at once.
     return tasks.length === 0 ? (await rollUpJob(trx, jobId)).job : job;
   });
 
-  const job = toApiJob(
-    row,
-    { id: project.id, name: project.name },
-    principal?.kind === 'user' ? { id: principal.userId, name: principal.name } : null,
-  );
+  const job: Job = {
+    ...toApiJob(
+      row,
+      { id: project.id, name: project.name },
+      principal?.kind === 'user' ? { id: principal.userId, name: principal.name } : null,
+    ),
+    ...(dependsOnJobs.length > 0 ? { dependsOnJobs: [...new Set(dependsOnJobs)].sort() } : {}),
+  };
   ctx.publish({ type: 'job-updated', job: toApiJobLite(job) });
-  if (initialStatus === 'queued') ctx.wakeWorkers();
+  if (row.status === 'queued') ctx.wakeWorkers();
   ctx.logger.info('job submitted', {
     jobId,
     jobType: compiled.type,

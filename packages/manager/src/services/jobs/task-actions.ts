@@ -17,7 +17,7 @@ import type { ServiceContext } from '../service-context';
 import { rollUpJob, transitionTasks } from '../task-transitions';
 import { toErrorBody } from './job-actions';
 import { getTask } from './get-task';
-import { publishTasksChanged } from './publish-job-events';
+import { publishTaskChanges, readTaskChanges, type TaskStatusChange } from './publish-job-events';
 
 export interface TaskActionInput {
   action: TaskAction;
@@ -31,9 +31,6 @@ export interface BulkTaskActionItem {
   task?: TaskSummary;
   error?: ApiErrorBody;
 }
-
-// Above this many changed tasks in one job, subscribers get one bulk event instead of one each.
-const SINGLE_EVENTS_UP_TO = 10;
 
 function activityLine(input: TaskActionInput, principal: Principal | null): string {
   const who = principal === null ? 'the manager' : principal.name;
@@ -95,8 +92,9 @@ export async function applyTaskActions(
         }
         const stopTaskIds: string[] = [];
         const changed: string[] = [];
+        const changes: TaskStatusChange[] = [];
         for (const group of groups.values()) {
-          const { moved } = await transitionTasks(trx, {
+          const { moved, cascaded } = await transitionTasks(trx, {
             jobId,
             taskIds: group.ids,
             from: [group.from],
@@ -108,15 +106,18 @@ export async function applyTaskActions(
             changed.push(task.id);
             if (task.previousStatus === 'active') stopTaskIds.push(task.id);
           }
+          changes.push(...moved, ...cascaded);
         }
         if (changed.length === 0) return null;
         const rolled = await rollUpJob(trx, jobId);
+        changes.push(...rolled.canceled);
         const rows = await selectTasksWithWorker(trx).where('t.id', 'in', changed).execute();
+        const summaries = rows.map((row) => toApiTaskSummary(row, row.worker_name));
         return {
           previousStatus: rolled.previousStatus,
           job: await getApiJob(trx, jobId),
-          summaries: rows.map((row) => toApiTaskSummary(row, row.worker_name)),
-          canceledTaskIds: rolled.canceledTaskIds,
+          summaries,
+          taskChanges: await readTaskChanges(trx, jobId, changes, summaries),
           stopTaskIds,
         };
       });
@@ -124,17 +125,7 @@ export async function applyTaskActions(
       for (const task of outcome.summaries)
         results.set(task.id, { taskId: task.id, ok: true, task });
       if (outcome.stopTaskIds.length > 0) ctx.stopTasks(outcome.stopTaskIds, activity);
-      if (outcome.summaries.length + outcome.canceledTaskIds.length <= SINGLE_EVENTS_UP_TO) {
-        for (const task of outcome.summaries) {
-          ctx.publish({ type: 'task-updated', jobId, task });
-        }
-        publishTasksChanged(ctx, jobId, outcome.canceledTaskIds);
-      } else {
-        publishTasksChanged(ctx, jobId, [
-          ...outcome.summaries.map((task) => task.id),
-          ...outcome.canceledTaskIds,
-        ]);
-      }
+      publishTaskChanges(ctx, outcome.taskChanges);
       ctx.publish({
         type: 'job-updated',
         job: toApiJobLite(outcome.job),

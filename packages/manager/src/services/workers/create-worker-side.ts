@@ -2,6 +2,7 @@ import type { OperationDefinition } from '../../http/define-operation';
 import type { WorkerOperationHandlers } from '../../http/worker-operations';
 import { registerWorkerApiRoutes } from '../../routes/worker-api';
 import { registerWorkerRoutes } from '../../routes/workers';
+import { createPreviewService, type PreviewService } from '../previews';
 import type { ServiceContext } from '../service-context';
 import {
   createWorkerTokenAuthenticator,
@@ -10,6 +11,7 @@ import {
 } from './register-worker';
 import type { WorkerChannels, WorkerServiceContext } from './worker-deps';
 import { createWorkerOperationHandlers } from './worker-operation-handlers';
+import { createWorkerPresence, type WorkerPresence } from './worker-presence';
 
 /** The manager's worker side, as the composition wires it. */
 export interface WorkerSide {
@@ -23,6 +25,10 @@ export interface WorkerSide {
   stopTasks: (taskIds: readonly string[], reason: string) => void;
   /** A worker's socket closed: nothing is taken from it yet (the worker timeout does that). */
   onWorkerDisconnected: (workerId: string) => void;
+  /** Signs of life kept in memory; give it every live event (`presence.onEvent`). */
+  presence: WorkerPresence;
+  /** Writes the pending signs of life and stops the presence timer. */
+  close: () => Promise<void>;
   /** Resolves once the registration secret is stored (registration waits for it too). */
   ready: Promise<void>;
 }
@@ -33,10 +39,22 @@ export interface WorkerSide {
  */
 export function createWorkerSide(
   ctx: ServiceContext,
-  options: WorkerChannels & { registrationSecret: string },
+  options: WorkerChannels & {
+    registrationSecret: string;
+    /** Where uploaded images go; a default one (not closed with the manager) when not given. */
+    previews?: PreviewService;
+  },
 ): WorkerSide {
+  const previews = options.previews ?? createPreviewService(ctx);
+  // Last-seen times may lag by one interval: keep that well under the worker timeout.
+  const presence = createWorkerPresence(ctx.db, {
+    flushIntervalMs: Math.max(100, Math.min(2000, ctx.config.workerTimeoutMs / 4)),
+    onError: (error) =>
+      ctx.logger.warn('could not write workers` last-seen times', { error: String(error) }),
+  });
   const workerCtx: WorkerServiceContext = {
     ...ctx,
+    presence,
     wakeups: options.wakeups,
     pushToWorker: (workerId, message) => options.pushToWorker(workerId, message),
   };
@@ -48,10 +66,12 @@ export function createWorkerSide(
   return {
     handlers: createWorkerOperationHandlers(workerCtx),
     authenticateWorkerToken,
+    presence,
+    close: () => presence.close(),
     ready,
     registerRoutes(router) {
       registerWorkerRoutes(router, workerCtx, authenticateWorkerToken);
-      registerWorkerApiRoutes(router, workerCtx, ready);
+      registerWorkerApiRoutes(router, workerCtx, ready, previews);
     },
     stopTasks(taskIds, reason) {
       if (taskIds.length === 0) return;

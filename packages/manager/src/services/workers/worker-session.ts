@@ -15,7 +15,8 @@ import type { ServiceContext } from '../service-context';
 import { handBackWorkerTasks } from './hand-back-tasks';
 import { normaliseTaskTypes } from './register-worker';
 import { scheduledStatus } from './sleep-schedule';
-import { publishWorker } from './worker-view';
+import type { WorkerPresence, WorkerState } from './worker-presence';
+import { publishWorker, publishWorkerStats } from './worker-view';
 
 /**
  * Starts a worker's session: it is `starting`, with what it says about itself, and is told the
@@ -50,6 +51,7 @@ export async function signOn(
     .returningAll()
     .executeTakeFirstOrThrow();
   await publishWorker(ctx, worker.workerId, previous.status);
+  publishWorkerStats(ctx, worker.workerId, body.hostStats);
   if (row.status_requested !== null) {
     return {
       statusRequested: row.status_requested as WorkerRequestedStatus,
@@ -150,13 +152,39 @@ export async function stateChanged(
   await publishWorker(ctx, worker.workerId, previous.status);
 }
 
-/** Records a sign of life (and host stats); answers the pending status request, if any. */
+/**
+ * Records a sign of life (and host stats); answers the pending status request, if any. With a
+ * `presence` (the manager has one) that is memory only: the sign of life is written in the next
+ * batch and the answer comes from the worker's remembered state (read once, then kept current
+ * by the batches and by `worker-updated` events).
+ */
 export async function heartbeat(
-  ctx: ServiceContext,
+  ctx: ServiceContext & { presence?: WorkerPresence },
   worker: WorkerPrincipal,
   body: WorkerHeartbeat | undefined,
 ): Promise<HeartbeatResponse> {
   const stats = body?.hostStats ? JSON.stringify(body.hostStats) : null;
+  const presence = ctx.presence;
+  if (presence) {
+    presence.seen(worker.workerId, stats);
+    let state = presence.state(worker.workerId);
+    if (!state) {
+      const row = await ctx.db
+        .selectFrom('workers')
+        .select(['status', 'status_requested', 'status_requested_lazy'])
+        .where('id', '=', worker.workerId)
+        .executeTakeFirst();
+      if (!row) throw workerNotFound(worker.workerId);
+      state = {
+        status: row.status,
+        statusRequested: row.status_requested,
+        statusRequestedLazy: row.status_requested_lazy,
+      };
+      presence.remember(worker.workerId, state);
+    }
+    publishWorkerStats(ctx, worker.workerId, body?.hostStats);
+    return heartbeatAnswer(state);
+  }
   const { rows } = await sql<{
     status: string;
     status_requested: string | null;
@@ -167,12 +195,22 @@ export async function heartbeat(
     returning status, status_requested, status_requested_lazy`.execute(ctx.db);
   const row = rows[0];
   if (!row) throw workerNotFound(worker.workerId);
+  // Pages draw CPU and memory over time from these; a heartbeat without stats publishes nothing.
+  publishWorkerStats(ctx, worker.workerId, body?.hostStats);
+  return heartbeatAnswer({
+    status: row.status,
+    statusRequested: row.status_requested,
+    statusRequestedLazy: row.status_requested_lazy,
+  });
+}
+
+function heartbeatAnswer(state: WorkerState): HeartbeatResponse {
   // A timed-out (`error`) worker that is heard from again recovers by itself.
-  if (row.status === 'error' && row.status_requested === null) {
+  if (state.status === 'error' && state.statusRequested === null) {
     return { statusRequested: 'awake', lazy: false };
   }
   return {
-    statusRequested: (row.status_requested as WorkerRequestedStatus | null) ?? null,
-    lazy: row.status_requested_lazy,
+    statusRequested: (state.statusRequested as WorkerRequestedStatus | null) ?? null,
+    lazy: state.statusRequestedLazy,
   };
 }

@@ -91,6 +91,18 @@ export async function publishWorker(
   }
 }
 
+/**
+ * Publishes `worker-stats` with the host stats a worker just sent. It carries only what the worker
+ * said, so it costs no database read: heartbeats are the most frequent thing a fleet does.
+ */
+export function publishWorkerStats(
+  ctx: ServiceContext,
+  workerId: string,
+  hostStats: HostStats | undefined,
+): void {
+  if (hostStats) ctx.publish({ type: 'worker-stats', workerId, hostStats });
+}
+
 /** One worker with its schedule; throws `not_found`. */
 export async function getWorker(ctx: ServiceContext, workerId: string): Promise<Worker> {
   const [row, schedule] = await Promise.all([

@@ -17,6 +17,7 @@ import { createTestServiceContext, type TestServiceContext } from './test-servic
 // core's rules). `active` jobs have task 0 running; `failed` ones have task 0 failed and the
 // rest canceled.
 const EXPECTED: Partial<Record<JobStatus, Partial<Record<JobAction, JobStatus | 'deleted'>>>> = {
+  waiting: { cancel: 'canceled', delete: 'deleted', 'set-priority': 'waiting' },
   queued: { cancel: 'canceled', pause: 'paused', delete: 'deleted', 'set-priority': 'queued' },
   active: {
     cancel: 'cancel-requested',

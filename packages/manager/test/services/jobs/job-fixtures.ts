@@ -67,6 +67,16 @@ export async function jobInStatus(ctx: TestServiceContext, status: JobStatus): P
   const act = (action: 'pause' | 'cancel' | 'archive') =>
     applyJobAction(ctx, ctx.principal, jobId, { action });
   switch (status) {
+    case 'waiting': {
+      // Waits for a job of its own (issue 10): the edge as submitJob stores it.
+      const blocker = await submitSmallJob(ctx, 'blocker');
+      await ctx.db
+        .insertInto('job_dependencies')
+        .values({ job_id: jobId, depends_on_job_id: blocker })
+        .execute();
+      await ctx.db.updateTable('jobs').set({ status: 'waiting' }).where('id', '=', jobId).execute();
+      break;
+    }
     case 'queued':
       break;
     case 'active':
