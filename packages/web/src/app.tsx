@@ -18,6 +18,7 @@ import {
 } from './notifications/browser-notifications';
 import { SubmitPage } from './pages/submit-page';
 import { TaskLogPage } from './pages/task-log-page';
+import { TokensPage } from './pages/tokens-page';
 import { VariablesPage } from './pages/variables-page';
 import { WorkersPage } from './pages/workers-page';
 import { Link, matchPath, useLocation } from './routing/router';
@@ -232,6 +233,15 @@ function Shell(props: { onSignOut(): void }) {
             {me.name}
           </span>
         )}
+        {me && (
+          <Link
+            href="/tokens"
+            className={`nav-link${path === '/tokens' ? ' nav-on' : ''}`}
+            aria-current={path === '/tokens' ? 'page' : undefined}
+          >
+            My tokens
+          </Link>
+        )}
         <button
           type="button"
           className="btn btn-small"
@@ -271,6 +281,7 @@ function Routes(props: { path: string }) {
   if (path === '/notifications') return <NotificationsPage />;
   if (path === '/schedules') return <SchedulesPage />;
   if (path === '/audit') return <AuditPage />;
+  if (path === '/tokens') return <TokensPage />;
   return (
     <section className="page">
       <h1>Not found</h1>

@@ -6653,6 +6653,8 @@ export const openApiDocument = {
             format: 'date-time',
           },
           currentTask: {
+            description:
+              'The task the worker runs; null when it runs none, and also when the task belongs to a project the caller has no role in (then `busy` is still true).',
             oneOf: [
               {
                 $ref: '#/components/schemas/CurrentTaskRef',
@@ -6661,6 +6663,11 @@ export const openApiDocument = {
                 type: 'null',
               },
             ],
+          },
+          busy: {
+            type: 'boolean',
+            description:
+              'True while the worker runs a task, whether or not the caller may see which one. Always sent by the manager.',
           },
           tags: {
             type: 'array',

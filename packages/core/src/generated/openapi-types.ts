@@ -1802,7 +1802,10 @@ export interface components {
       version: string;
       /** Format: date-time */
       lastSeen: string | null;
+      /** @description The task the worker runs; null when it runs none, and also when the task belongs to a project the caller has no role in (then `busy` is still true). */
       currentTask: components['schemas']['CurrentTaskRef'] | null;
+      /** @description True while the worker runs a task, whether or not the caller may see which one. Always sent by the manager. */
+      busy?: boolean;
       tags: components['schemas']['Tag'][];
     };
     Worker: components['schemas']['WorkerSummary'] & {

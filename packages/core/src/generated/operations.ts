@@ -2318,6 +2318,8 @@ export const SCHEMA_BUNDLE: {
           format: 'date-time',
         },
         currentTask: {
+          description:
+            'The task the worker runs; null when it runs none, and also when the task belongs to a project the caller has no role in (then `busy` is still true).',
           oneOf: [
             {
               $ref: '#/$defs/CurrentTaskRef',
@@ -2326,6 +2328,11 @@ export const SCHEMA_BUNDLE: {
               type: 'null',
             },
           ],
+        },
+        busy: {
+          type: 'boolean',
+          description:
+            'True while the worker runs a task, whether or not the caller may see which one. Always sent by the manager.',
         },
         tags: {
           type: 'array',

@@ -43,17 +43,8 @@ export function registerLastRenderedRoutes(router: OperationRegistry, ctx: Servi
       return info ? respond(200, info, { 'Cache-Control': REVALIDATE }) : respond(204);
     }),
     defineOperation('getLastRendered', async ({ principal }) => {
-      let info = await getLastRendered(ctx);
-      // The farm's newest image, unless it is of a project the caller has no role in (issue 7).
-      const visible = visibleProjectIds(principal);
-      if (info && visible !== null) {
-        const job = await ctx.db
-          .selectFrom('jobs')
-          .select('project_id')
-          .where('id', '=', info.jobId)
-          .executeTakeFirst();
-        if (!job || !visible.includes(job.project_id)) info = null;
-      }
+      // The newest image of the projects the caller has a role in (issue 7).
+      const info = await getLastRendered(ctx, visibleProjectIds(principal));
       return info ? respond(200, info, { 'Cache-Control': REVALIDATE }) : respond(204);
     }),
     defineOperation('getJobLastRenderedImage', async ({ params, query, headers }) => {

@@ -1,5 +1,6 @@
 import { defineOperation, respond, type OperationDefinition } from '../http/define-operation';
 import {
+  assertMaySeeSchedule,
   createSchedule,
   deleteSchedule,
   getSchedule,
@@ -13,11 +14,14 @@ import type { OperationRegistry } from './operation-registry';
 /** The schedule operations: list, create, get, change (enable/disable), delete, run history. */
 export function registerScheduleRoutes(router: OperationRegistry, ctx: ServiceContext): void {
   const definitions: OperationDefinition[] = [
-    defineOperation('listSchedules', () => listSchedules(ctx)),
+    // Filtered like jobs: a schedule shows only to callers with a role in its project (issue 7).
+    defineOperation('listSchedules', ({ principal }) => listSchedules(ctx, principal)),
     defineOperation('createSchedule', async ({ principal, body }) =>
       respond(201, await createSchedule(ctx, principal, body)),
     ),
-    defineOperation('getSchedule', ({ params }) => getSchedule(ctx, params.scheduleId)),
+    defineOperation('getSchedule', ({ principal, params }) =>
+      getSchedule(ctx, params.scheduleId, principal),
+    ),
     defineOperation('updateSchedule', ({ principal, params, body }) =>
       updateSchedule(ctx, principal, params.scheduleId, body),
     ),
@@ -25,9 +29,10 @@ export function registerScheduleRoutes(router: OperationRegistry, ctx: ServiceCo
       await deleteSchedule(ctx, principal, params.scheduleId);
       return respond(204);
     }),
-    defineOperation('listScheduleRuns', ({ params, query }) =>
-      listScheduleRuns(ctx, params.scheduleId, query.limit),
-    ),
+    defineOperation('listScheduleRuns', async ({ principal, params, query }) => {
+      await assertMaySeeSchedule(ctx, principal, params.scheduleId);
+      return listScheduleRuns(ctx, params.scheduleId, query.limit);
+    }),
   ];
   router.push(...definitions);
 }

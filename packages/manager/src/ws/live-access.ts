@@ -12,13 +12,20 @@ export interface LiveAccess {
   canSee(principal: Principal, event: BroadcastEvent): boolean;
   /** Before a subscription is accepted: the job or task must be one the caller may see. */
   authorizeSubscription(principal: Principal, topic: LiveTopic, id?: string): Promise<void>;
+  /**
+   * The event as this subscriber may see it (synchronous, same cache): a worker's current task is
+   * replaced by `busy` for callers without a role in its job's project. Returns `event` itself
+   * when nothing is hidden.
+   */
+  redact(principal: Principal, event: BroadcastEvent): BroadcastEvent;
 }
 
 /**
  * Filters live events to the projects the subscriber has a role in (farm admins see all). Job
  * events carry their project; other job-related events are matched through a cache filled by
  * those, by subscriptions, and by a lookup on a miss (the event that missed is withheld: when in
- * doubt, nothing is shown). Worker events go to everyone allowed on the socket.
+ * doubt, nothing is shown). Worker events go to everyone allowed on the socket, without the
+ * current task's name and job where the subscriber may not see that job.
  */
 export function createLiveAccess(db: Kysely<Database>): LiveAccess {
   const projectOfJob = new Map<string, string>();
@@ -78,6 +85,15 @@ export function createLiveAccess(db: Kysely<Database>): LiveAccess {
         return false;
       }
       return canSeeProject(principal, projectId);
+    },
+    redact(principal, event) {
+      if (event.type !== 'worker-updated' || !event.worker.currentTask) return event;
+      if (principal.kind === 'user' && principal.isAdmin) return event;
+      const jobId = event.worker.currentTask.jobId;
+      const projectId = projectOfJob.get(jobId);
+      if (projectId === undefined) load(jobId);
+      else if (canSeeProject(principal, projectId)) return event;
+      return { ...event, worker: { ...event.worker, currentTask: null, busy: true } };
     },
     async authorizeSubscription(principal, topic, id) {
       if (id === undefined || topic === 'jobs' || topic === 'workers') return;

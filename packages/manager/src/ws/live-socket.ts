@@ -35,6 +35,8 @@ export interface LiveSocketDeps {
    * event and subscriber, so it must be cheap and synchronous. Everything is visible by default.
    */
   canSee?: (principal: Principal, event: BroadcastEvent) => boolean;
+  /** The event as one subscriber may see it (per event and subscriber, so cheap). Default: as is. */
+  redact?: (principal: Principal, event: BroadcastEvent) => BroadcastEvent;
   /** Checks a subscription to one job or task before it is acknowledged (issue 7). */
   authorizeSubscription?: (principal: Principal, topic: LiveTopic, id?: string) => Promise<void>;
   /** A client whose unsent data passes this is dropped with close code 1013. 4 MiB by default. */
@@ -201,6 +203,11 @@ export function createLiveSocket(deps: LiveSocketDeps): LiveSocket {
           seen.add(client);
         }
         if (!canSee(client.principal, event)) continue;
+        const shown = deps.redact ? deps.redact(client.principal, event) : event;
+        if (shown !== event) {
+          sendJson(client, JSON.stringify(shown));
+          continue;
+        }
         json ??= JSON.stringify(event);
         sendJson(client, json);
       }

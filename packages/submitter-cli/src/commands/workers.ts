@@ -147,7 +147,7 @@ function formatWorkersTable(workers: readonly WorkerSummary[], ctx: CliContext):
           ? ` -> ${w.statusRequest.status}${w.statusRequest.lazy ? ' (after task)' : ''}`
           : ''),
       w.platform,
-      w.currentTask?.name ?? '-',
+      w.currentTask?.name ?? (w.busy ? '(busy)' : '-'),
       formatAgo(w.lastSeen, now),
       w.tags.join(',') || '-',
     ]),
@@ -173,7 +173,9 @@ function formatWorker(w: Worker, ctx: CliContext): string {
       'task',
       w.currentTask
         ? `${w.currentTask.name} (${w.currentTask.id}, job ${w.currentTask.jobId})`
-        : '-',
+        : w.busy
+          ? 'busy (a task of a project you have no role in)'
+          : '-',
     ],
     ['last seen', `${formatLocalTime(w.lastSeen)} (${formatAgo(w.lastSeen, ctx.io.now())})`],
   ];

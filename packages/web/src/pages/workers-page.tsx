@@ -153,6 +153,10 @@ export function WorkersPage(props: { workerId: string | null }) {
                       >
                         {w.currentTask.name}
                       </Link>
+                    ) : w.busy ? (
+                      <span className="muted" title="A task of a project you have no role in">
+                        busy
+                      </span>
                     ) : (
                       ''
                     )}
@@ -326,6 +330,8 @@ function WorkerDetail(props: {
                 <Link href={`/jobs/${w.currentTask.jobId}/tasks/${w.currentTask.id}`}>
                   {w.currentTask.name}
                 </Link>
+              ) : w.busy ? (
+                <span className="muted">busy (a task of a project you have no role in)</span>
               ) : (
                 '—'
               )}

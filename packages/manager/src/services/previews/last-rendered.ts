@@ -41,14 +41,23 @@ export async function getJobLastRendered(
     : null;
 }
 
-/** The newest image of the whole farm; null when nothing was rendered yet. */
-export async function getLastRendered(ctx: ServiceContext): Promise<LastRenderedInfo | null> {
-  const row = await ctx.db
-    .selectFrom('last_rendered')
-    .select(['job_id', 'updated_at'])
-    .orderBy('updated_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+/** The newest image of the farm, or of these projects only; null when there is none (yet). */
+export async function getLastRendered(
+  ctx: ServiceContext,
+  projectIds: readonly string[] | null = null,
+): Promise<LastRenderedInfo | null> {
+  if (projectIds !== null && projectIds.length === 0) return null;
+  let select = ctx.db
+    .selectFrom('last_rendered as lr')
+    .select(['lr.job_id', 'lr.updated_at'])
+    .orderBy('lr.updated_at', 'desc')
+    .limit(1);
+  if (projectIds !== null) {
+    select = select
+      .innerJoin('jobs as j', 'j.id', 'lr.job_id')
+      .where('j.project_id', 'in', [...projectIds]);
+  }
+  const row = await select.executeTakeFirst();
   return row ? toLastRenderedInfo(row) : null;
 }
 

@@ -12,6 +12,8 @@ import type { Selectable } from 'kysely';
 import { isSqlState, SQLSTATE } from '../../db/sqlstate';
 import type { SchedulesTable } from '../../db/schedule-tables';
 import type { Principal } from '../../http/principal';
+import { visibleProjectIds } from '../auth/project-access';
+import { DEFAULT_PROJECT_NAME } from '../jobs/submit-job';
 import type { ServiceContext } from '../service-context';
 import { assertScheduleTiming, nextRunAfter, type ScheduleTiming } from './schedule-timing';
 
@@ -100,14 +102,61 @@ function nameTaken(name: string): FarmError {
   });
 }
 
-/** Every schedule, by name. */
-export async function listSchedules(ctx: ServiceContext): Promise<{ items: Schedule[] }> {
-  const rows = await selectSchedules(ctx).orderBy('s.name').execute();
-  return { items: rows.map(toApiSchedule) };
+// A schedule belongs to the project its template submits to, and is shown like that project's
+// jobs (issue 7): its template names jobs, paths and settings. Returns null for "every project".
+async function visibleProjectNames(
+  ctx: ServiceContext,
+  principal: Principal | null,
+): Promise<Set<string> | null> {
+  const ids = visibleProjectIds(principal);
+  if (ids === null) return null;
+  if (ids.length === 0) return new Set();
+  const rows = await ctx.db.selectFrom('projects').select('name').where('id', 'in', ids).execute();
+  return new Set(rows.map((row) => row.name));
 }
 
-/** One schedule. @throws FarmError `not_found` */
-export async function getSchedule(ctx: ServiceContext, scheduleId: string): Promise<Schedule> {
+function projectNameOf(row: ScheduleRow): string {
+  return (row.template as unknown as ApiSubmittedJob).project ?? DEFAULT_PROJECT_NAME;
+}
+
+/**
+ * Checks the caller may see the schedule (a role in its template's project).
+ * @throws FarmError `not_found`, `forbidden`
+ */
+export async function assertMaySeeSchedule(
+  ctx: ServiceContext,
+  principal: Principal | null,
+  scheduleId: string,
+): Promise<void> {
+  const row = await findSchedule(ctx, scheduleId);
+  const names = await visibleProjectNames(ctx, principal);
+  if (names !== null && !names.has(projectNameOf(row))) {
+    throw new FarmError('forbidden', "you have no role in this schedule's project", {
+      details: { scheduleId },
+    });
+  }
+}
+
+/** The schedules the caller may see (those of their projects; farm admins: all), by name. */
+export async function listSchedules(
+  ctx: ServiceContext,
+  principal: Principal | null = null,
+): Promise<{ items: Schedule[] }> {
+  const [rows, names] = await Promise.all([
+    selectSchedules(ctx).orderBy('s.name').execute(),
+    visibleProjectNames(ctx, principal),
+  ]);
+  const shown = names === null ? rows : rows.filter((row) => names.has(projectNameOf(row)));
+  return { items: shown.map(toApiSchedule) };
+}
+
+/** One schedule. @throws FarmError `not_found`, `forbidden` (not of the caller's projects) */
+export async function getSchedule(
+  ctx: ServiceContext,
+  scheduleId: string,
+  principal: Principal | null = null,
+): Promise<Schedule> {
+  await assertMaySeeSchedule(ctx, principal, scheduleId);
   return toApiSchedule(await findSchedule(ctx, scheduleId));
 }
 

@@ -39,6 +39,7 @@ export function toWorkerSummary(row: WorkerWithTaskRow): WorkerSummary {
             jobId: row.current_task_job_id as string,
             name: row.current_task_name as string,
           },
+    busy: row.current_task_id !== null,
     tags: row.tags,
   };
 }
