@@ -132,7 +132,9 @@ if (!blender) console.warn('blender-render with real Blender: skipped, blender i
           blendfile,
           args: [
             '--python-expr',
-            'import bpy; bpy.context.scene.cycles.samples = 1000000',
+            // Adaptive sampling would let a tiny frame converge and save early; without it a
+            // million samples keep Blender busy on frame 1 until the cancel.
+            'import bpy; c = bpy.context.scene.cycles; c.samples = 1000000; c.use_adaptive_sampling = False',
             '--render-output',
             path.join(out, '######'),
             '--render-frame',
