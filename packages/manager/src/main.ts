@@ -57,7 +57,9 @@ async function runServe(argv: string[]): Promise<void> {
     process.stdout.write(
       `\nFirst run: created the admin user. Its API token (shown once; also in ${manager.firstAdmin.tokenFile}):\n\n` +
         `  ${manager.firstAdmin.token}\n\n` +
-        `Use it with: farm login ${manager.url} --token <token>, or in the web app at ${manager.url}\n\n`,
+        `Use it with: farm login ${manager.url} --token <token>, or in the web app at ${manager.url}\n` +
+        `("Use an API token instead"). To sign in with a password, give the admin one:\n` +
+        `  npx farm-manager user reset-password admin   (with the embedded database, stop the manager first)\n\n`,
     );
   }
   let stopping = false;
