@@ -17,3 +17,4 @@ export * from './commands';
 export * from './job-types';
 export * from './discovery';
 export * from './live';
+export * from './terminal';

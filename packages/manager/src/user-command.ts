@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import readline from 'node:readline';
-import { Writable } from 'node:stream';
-import { FarmError } from '@farm/core';
+import { FarmError, promptHidden } from '@farm/core';
 import { resolveConfig } from './config';
 import { assertSchemaNotNewer, createDatabase, migrate } from './db';
 import {
@@ -48,31 +46,11 @@ function parseArgs(argv: string[]): UserArgs {
   return out;
 }
 
-function askHidden(question: string): Promise<string> {
-  // Prints the question, then swallows the echo of what is typed.
-  let muted = false;
-  const output = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      if (!muted) process.stderr.write(chunk);
-      callback();
-    },
-  });
-  const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
-  return new Promise((resolve) => {
-    rl.question(question, (answer) => {
-      rl.close();
-      process.stderr.write('\n');
-      resolve(answer);
-    });
-    muted = true;
-  });
-}
-
 async function choosePassword(): Promise<{ password: string; generated: boolean }> {
   const fromEnv = process.env.FARM_USER_PASSWORD;
   if (fromEnv) return { password: fromEnv, generated: false };
   if (process.stdin.isTTY) {
-    const password = await askHidden('Password (at least 8 characters): ');
+    const password = await promptHidden('Password (at least 8 characters): ');
     if (password.length < 8) throw new FarmError('validation_failed', 'the password is too short');
     return { password, generated: false };
   }

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { promptHidden } from './prompt-hidden';
+import { promptHidden } from '@farm/core';
 import { discoverManagerUrl } from './discover-manager-url';
 
 /** The outside world of the CLI; tests pass their own to capture output and set the scene. */

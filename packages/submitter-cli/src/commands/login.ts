@@ -133,7 +133,7 @@ async function askToken(ctx: CliContext, url: string): Promise<string> {
       'no token given: pass --token TOKEN or set FARM_TOKEN (farm asks for it only on a terminal)',
     );
   }
-  const token = await ctx.io.prompt(`API token for ${url}: `);
+  const token = (await ctx.io.prompt(`API token for ${url}: `)).trim();
   if (!token) throw new CliExit(EXIT_CODES.invalidInput, 'no token given');
   return token;
 }

@@ -1,7 +1,11 @@
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
 
-/** Asks on the terminal without echoing what is typed (for secrets such as API tokens). */
+/**
+ * Asks on the terminal without echoing what is typed (passwords, API tokens). The answer comes back
+ * exactly as typed, spaces included, so a password set with `farm-manager user` is the one `farm
+ * login` sends; callers reading tokens trim them themselves.
+ */
 export function promptHidden(question: string): Promise<string> {
   let muted = false;
   const output = new Writable({
@@ -15,7 +19,7 @@ export function promptHidden(question: string): Promise<string> {
     rl.question(question, (answer) => {
       rl.close();
       process.stderr.write('\n');
-      resolve(answer.trim());
+      resolve(answer);
     });
     muted = true;
   });
