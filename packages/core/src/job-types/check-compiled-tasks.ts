@@ -8,20 +8,21 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // Flamenco scripts put numbers in argument lists (`'-r', settings.fps`) and its worker prints
-// them; we do the same once here so workers only ever see strings.
-function normaliseParameters(parameters: unknown): unknown {
-  if (!isObject(parameters)) return parameters;
+// them; we do the same once here so workers only ever see strings. The lists are changed in
+// place: they come from the JSON text of the script's result, so nobody else holds them, and a
+// copy per command would be 100,000 more arrays for the garbage collector on a big job.
+function normaliseParameters(parameters: unknown): void {
+  if (!isObject(parameters)) return;
   for (const key of STRING_LIST_PARAMETERS) {
     const list = parameters[key];
-    if (Array.isArray(list)) {
-      parameters[key] = list.map((item: unknown) =>
-        (typeof item === 'number' && Number.isFinite(item)) || typeof item === 'boolean'
-          ? String(item)
-          : item,
-      );
+    if (!Array.isArray(list)) continue;
+    for (let i = 0; i < list.length; i++) {
+      const item: unknown = list[i];
+      if ((typeof item === 'number' && Number.isFinite(item)) || typeof item === 'boolean') {
+        list[i] = String(item);
+      }
     }
   }
-  return parameters;
 }
 
 function findCycle(dependsOn: readonly number[][], remaining: ReadonlySet<number>): number[] {
@@ -79,10 +80,18 @@ function readDependencies(
   return byTask;
 }
 
-function readCommand(rawCommand: unknown, at: string, issues: ValidationIssue[]): Command {
+// The path of a problem is built only when there is one: for 100,000 valid commands the texts
+// would be garbage.
+function readCommand(
+  rawCommand: unknown,
+  taskIndex: number,
+  commandIndex: number,
+  issues: ValidationIssue[],
+): Command {
   const command = isObject(rawCommand) ? rawCommand : {};
   normaliseParameters(command.parameters);
   for (const issue of validateCommand(rawCommand)) {
+    const at = `tasks[${taskIndex}].commands[${commandIndex}]`;
     issues.push({ path: `${at}${issue.path ? `.${issue.path}` : ''}`, message: issue.message });
   }
   const result: Command = {
@@ -125,7 +134,9 @@ export function checkCompiledTasks(raw: unknown, rawDependencies?: unknown): Tas
     return { tasks: [], issues, warnings };
   }
   const dependencies = readDependencies(rawDependencies, raw.length, issues);
-  const tasks: CompiledTask[] = (raw as unknown[]).map((rawTask, index) => {
+  const tasks: CompiledTask[] = new Array<CompiledTask>(raw.length);
+  for (let index = 0; index < raw.length; index++) {
+    const rawTask: unknown = raw[index];
     const at = `tasks[${index}]`;
     const task = isObject(rawTask) ? rawTask : {};
     const name = typeof task.name === 'string' ? task.name.trim() : '';
@@ -138,9 +149,13 @@ export function checkCompiledTasks(raw: unknown, rawDependencies?: unknown): Tas
       issues.push({ path: `${at}.priority`, message: 'must be a whole number from 0 to 100' });
     }
     const rawCommands = Array.isArray(task.commands) ? (task.commands as unknown[]) : [];
-    const commands = rawCommands.map((command, c) =>
-      readCommand(command, `${at}.commands[${c}]`, issues),
-    );
+    const commands = new Array<Command>(rawCommands.length);
+    let steps: number | undefined;
+    for (let c = 0; c < rawCommands.length; c++) {
+      const command = readCommand(rawCommands[c], index, c, issues);
+      if (command.steps !== undefined) steps = (steps ?? 0) + command.steps;
+      commands[c] = command;
+    }
     if (commands.length === 0) warnings.push(`task "${name}" (index ${index}) has no commands`);
     const compiled: CompiledTask = {
       index,
@@ -151,13 +166,9 @@ export function checkCompiledTasks(raw: unknown, rawDependencies?: unknown): Tas
       commands,
       dependsOn: dependencies.get(index) ?? [],
     };
-    let steps: number | undefined;
-    for (const command of commands) {
-      if (command.steps !== undefined) steps = (steps ?? 0) + command.steps;
-    }
     if (steps !== undefined) compiled.steps = steps;
-    return compiled;
-  });
+    tasks[index] = compiled;
+  }
   issues.push(...checkCycles(tasks));
   return { tasks, issues, warnings };
 }

@@ -47,14 +47,17 @@ export function prepareTasks(
   const ids = compiled.tasks.map(() => randomUUID());
   const dependencyTaskIds: string[] = [];
   const dependsOnIds: string[] = [];
-  const tasks = compiled.tasks.map((task, position): TaskInsert => {
+  const tasks = new Array<TaskInsert>(compiled.tasks.length);
+  for (let position = 0; position < compiled.tasks.length; position++) {
+    const task = compiled.tasks[position]!;
     const id = ids[position]!;
-    const unique = [...new Set(task.dependsOn)];
+    // Most tasks of a big job wait for nothing; a Set for each of them would be garbage.
+    const unique = task.dependsOn.length < 2 ? task.dependsOn : [...new Set(task.dependsOn)];
     for (const index of unique) {
       dependencyTaskIds.push(id);
       dependsOnIds.push(ids[index]!);
     }
-    return {
+    tasks[position] = {
       id,
       idx: task.index,
       name: task.name,
@@ -66,7 +69,7 @@ export function prepareTasks(
       steps: task.steps ?? null,
       status: initialStatus,
     };
-  });
+  }
   return { tasks, dependencyTaskIds, dependsOnIds };
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { compileJob } from '@farm/core';
 import {
   insertTasks,
+  insertTasksWithLiterals,
   insertTasksWithUnnest,
   insertTasksWithValues,
 } from '../../../src/db/queries/tasks';
@@ -78,7 +79,7 @@ describeEachDatabase('submitting a 100,000-task job', (getDb, backend) => {
     console.log('skipping the bulk-insert comparison: set FARM_BENCH_INSERT=1 to run it');
   }
   measure(
-    'measures json_to_recordset, unnest and multi-row VALUES (insertTasks uses the first)',
+    'measures json_to_recordset (insertTasks), array literals, pg-escaped unnest and VALUES',
     async () => {
       const compiled = compileJob(ctx.jobTypes.get('shell-frames'), {
         name: 'bench',
@@ -90,6 +91,7 @@ describeEachDatabase('submitting a 100,000-task job', (getDb, backend) => {
       const timings: Record<string, number> = {};
       for (const [label, insert] of [
         ['json_to_recordset', insertTasks],
+        ['array literals', insertTasksWithLiterals],
         ['unnest', insertTasksWithUnnest],
         ['values', insertTasksWithValues],
       ] as const) {
@@ -105,7 +107,7 @@ describeEachDatabase('submitting a 100,000-task job', (getDb, backend) => {
         await ctx.db.deleteFrom('jobs').where('id', '=', jobId).execute();
       }
       console.log(`[${backend}] inserting ${TASKS} tasks (ms): ${JSON.stringify(timings)}`);
-      expect(Object.keys(timings)).toHaveLength(3);
+      expect(Object.keys(timings)).toHaveLength(4);
     },
     180_000,
   );
