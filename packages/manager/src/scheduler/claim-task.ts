@@ -46,22 +46,30 @@ export interface ClaimOptions {
 /** How often a claim that lost a race for a job's last tasks is tried again at once. */
 const MAX_CLAIM_ATTEMPTS = 3;
 
-// Eligibility of task `t` for the claiming worker `w`: runnable, dependencies done, a task type
-// the worker runs, never failed by this worker, the worker not blocklisted for (job, type).
-// The first three conditions match `tasks_claim_idx`'s predicate, so the planner can use it.
+/** One worker's claim in a batch. */
+export interface ClaimRequest {
+  workerId: string;
+  options?: ClaimOptions;
+}
+
+// Eligibility of task `t` for the claiming worker `w` (a row of the `w` CTE): runnable,
+// dependencies done, a task type the worker runs, never failed by this worker, the worker not
+// blocklisted for (job, type). The first three conditions match `tasks_claim_idx`'s predicate,
+// so the planner can use it.
 const ELIGIBLE_TASK = sql`
   t.status in ('queued', 'soft-failed')
   and t.unmet_dependencies = 0
-  and t.type = any((select task_types from w)::text[])
+  and t.type = any(w.task_types::text[])
   and not exists (
-    select 1 from task_failures f where f.task_id = t.id and f.worker_id = (select id from w))
+    select 1 from task_failures f where f.task_id = t.id and f.worker_id = w.id)
   and not exists (
     select 1 from job_blocklist b
-    where b.job_id = t.job_id and b.worker_id = (select id from w) and b.task_type = t.type
+    where b.job_id = t.job_id and b.worker_id = w.id and b.task_type = t.type
       and (b.expires_at is null or b.expires_at > now()))`;
 
-/** One row of the claim statement: the worker's state, and the task when one was claimed. */
+/** One row of the claim statement: a worker's state, and its task when one was claimed. */
 export interface ClaimRow {
+  worker_id: string;
   status: WorkerStatusValue;
   status_requested: string | null;
   status_requested_lazy: boolean;
@@ -100,23 +108,53 @@ export async function claimTask(
   workerId: string,
   options: ClaimOptions = {},
 ): Promise<ClaimResult> {
-  for (let attempt = 1; ; attempt++) {
-    const row = await runClaimStatement(db, workerId, options);
-    if (!row) return { worker: null, task: null, reclaimed: false };
-    const worker: ClaimingWorkerState = {
-      status: row.status,
-      statusRequested: row.status_requested,
-      statusRequestedLazy: row.status_requested_lazy,
-      platform: row.platform,
-    };
-    if (row.task_id !== null)
-      return { worker, task: toClaimedTask(row), reclaimed: !!row.reclaimed };
-    // A job had work in the statement's snapshot, but by the time its lock was ours others had
-    // taken its last eligible tasks or filled its max_workers: look again with a fresh snapshot.
-    if (row.best_job_id === null || attempt >= MAX_CLAIM_ATTEMPTS) {
-      return { worker, task: null, reclaimed: false };
-    }
+  const [result] = await claimTasks(db, [{ workerId, options }]);
+  return result!;
+}
+
+/**
+ * Claims for many workers in one statement (`claimTask`'s rules, each worker judged alone), so
+ * a job's row is locked once for all of them and the statement is planned once. Answers one
+ * result per request, in order. A worker whose job's last tasks went to another worker of the
+ * batch (or to another replica) is tried again, with the others that lost, in a fresh statement.
+ */
+export async function claimTasks(
+  db: Kysely<Database>,
+  requests: readonly ClaimRequest[],
+): Promise<ClaimResult[]> {
+  const results = new Array<ClaimResult | undefined>(requests.length);
+  let open = requests.map((_, index) => index);
+  for (let attempt = 1; open.length > 0; attempt++) {
+    const rows = await runClaimStatement(
+      db,
+      open.map((index) => requests[index]!),
+    );
+    const retry: number[] = [];
+    open.forEach((index, position) => {
+      const row = rows[position];
+      if (!row) {
+        results[index] = { worker: null, task: null, reclaimed: false };
+        return;
+      }
+      const worker: ClaimingWorkerState = {
+        status: row.status,
+        statusRequested: row.status_requested,
+        statusRequestedLazy: row.status_requested_lazy,
+        platform: row.platform,
+      };
+      if (row.task_id !== null) {
+        results[index] = { worker, task: toClaimedTask(row), reclaimed: !!row.reclaimed };
+      } else if (row.best_job_id !== null && attempt < MAX_CLAIM_ATTEMPTS) {
+        // A job had work in the statement's snapshot, but by the time its lock was ours others
+        // had taken its last eligible tasks or filled its max_workers: look again.
+        retry.push(index);
+      } else {
+        results[index] = { worker, task: null, reclaimed: false };
+      }
+    });
+    open = retry;
   }
+  return results as ClaimResult[];
 }
 
 function toClaimedTask(row: ClaimRow): ClaimedTask {
@@ -139,143 +177,204 @@ function toClaimedTask(row: ClaimRow): ClaimedTask {
   };
 }
 
+/** Runs the statement; answers each request's row in request order (undefined: no such worker). */
 async function runClaimStatement(
   db: Kysely<Database>,
-  workerId: string,
-  options: ClaimOptions,
-): Promise<ClaimRow | undefined> {
-  const { rows } = await claimStatement(workerId, options).execute(db);
-  return rows[0];
+  requests: readonly ClaimRequest[],
+): Promise<(ClaimRow | undefined)[]> {
+  const { rows } = await claimBatchStatement(requests).execute(db);
+  const byWorker = new Map(rows.map((row) => [row.worker_id, row]));
+  return requests.map((request) => byWorker.get(request.workerId));
 }
 
-/** The claim statement itself (exported so tests and benchmarks can EXPLAIN it). */
+/** The claim statement for one worker (exported so tests and benchmarks can EXPLAIN it). */
 export function claimStatement(workerId: string, options: ClaimOptions = {}): RawBuilder<ClaimRow> {
-  // Locking argument. The manager's lock order is "a job's row, then its tasks"
-  // (services/task-transitions.ts); this statement keeps it, so a claim never deadlocks with a
-  // job action or a worker's report:
-  // 1. `best` orders the runnable jobs the worker may take (a few rows: jobs only, through
-  //    jobs_runnable_idx), and `best` walks them in that order, probing each job's first
-  //    eligible task on tasks_claim_idx, and stops at the first job that has one. Nothing is
-  //    locked yet; this is the statement's snapshot.
-  // 2. `locked_job` locks that job's row (FOR NO KEY UPDATE: waits for other claims of the same
-  //    job, which must update its counters anyway, and for job actions). Read committed re-checks
-  //    its conditions on the newest row version, so a job canceled or filled up to max_workers
-  //    meanwhile is not claimed from, and max_workers holds exactly under any concurrency.
-  // 3. `picked` runs only after that lock (its job id is an InitPlan) and takes the job's best
-  //    runnable task FOR UPDATE SKIP LOCKED: rows that others claimed since our snapshot were
-  //    committed before we got the job lock, so the re-check skips them (no longer queued) and
-  //    the scan moves on to the next task; a task is thus given to one worker only.
-  // 4. `assigned` and `bumped` update the two locked rows; counters move in the same statement.
-  // The worker's own row (`seen`, at most every 5 s) is written before the job lock; no
+  return claimBatchStatement([{ workerId, options }]);
+}
+
+/** The claim statement for a batch of workers (each worker at most once). */
+export function claimBatchStatement(requests: readonly ClaimRequest[]): RawBuilder<ClaimRow> {
+  const ids = requests.map((request) => request.workerId);
+  const logBytes = requests.map((request) => request.options?.logBytes ?? 0);
+  // Locking argument. The manager's lock order is "a job's row, then its tasks", and several
+  // jobs in id order (services/task-transitions.ts, the completion batch); this statement keeps
+  // it, so a claim never deadlocks with a job action or a worker's report:
+  // 1. `best` orders, for each worker, the runnable jobs it may take (jobs only, through
+  //    jobs_runnable_idx), probing each job's first task eligible for that worker, and keeps
+  //    the first job that has one. Nothing is locked yet; this is the statement's snapshot.
+  // 2. `locked_jobs` locks those jobs' rows in id order (FOR NO KEY UPDATE: waits for other
+  //    claims of the same job, which must update its counters anyway, and for job actions).
+  //    Read committed re-checks its conditions on the newest row version, so a job canceled or
+  //    filled up to max_workers meanwhile is not claimed from.
+  // 3. `candidates` runs per locked job (its job id comes from the locked row) and gives the
+  //    k-th worker that chose the job its k-th eligible task, FOR UPDATE SKIP LOCKED: rows that
+  //    others claimed since our snapshot were committed before we got the job lock, so the
+  //    re-check skips them (no longer queued) and the scan moves on; rows this statement locked
+  //    for an earlier worker count, so workers with the same eligibility get different tasks.
+  //    Workers with different eligibility could still meet on one task: `winners` keeps it for
+  //    the first of them, and `granted` keeps at most the job's free max_workers slots (counted
+  //    on the locked row), so max_workers holds exactly under any concurrency.
+  // 4. `assigned` and `bumped` update the locked rows; counters move in the same statement.
+  // The workers' own rows (`seen`, at most every 5 s) are written before the job locks; no
   // transaction in the manager writes a worker row while it holds a job lock, so that order is
   // safe too.
-  // If step 3 finds nothing (others took the job's last tasks), the row says so through
-  // `best_job_id` and `claimTask` runs the statement again with a fresh snapshot.
+  // A worker that chose a job but got no task (someone else took its last tasks) has its
+  // `best_job_id` set and no task, and `claimTasks` runs it again in a fresh statement.
   // Project fairness reads the jobs' `tasks_active` counters, never counts task rows.
   // The claim commits asynchronously (`synchronous_commit` off for this statement's own
-  // transaction): the job row lock is then held for the statement, not also for a WAL flush,
+  // transaction): the job row locks are then held for the statement, not also for a WAL flush,
   // which was what every claim of a job queued behind. A claim lost in a database crash only
   // hands the task out again: its worker's next report is refused (409) and it stops the task,
   // as after a worker timeout (docs/decisions/0007).
   return sql<ClaimRow>`
-    with w as (
-      select id, status, status_requested, status_requested_lazy, platform, task_types, tags,
-        (status = 'awake' and (status_requested is null or status_requested = 'awake'))
+    with w as materialized (
+      select wk.id, r.ord, r.log_bytes, wk.status, wk.status_requested,
+        wk.status_requested_lazy, wk.platform, wk.task_types, wk.tags,
+        (wk.status = 'awake' and (wk.status_requested is null or wk.status_requested = 'awake'))
           as may_claim,
         set_config('synchronous_commit', 'off', true) as async_commit
-      from workers where id = ${workerId}
+      from unnest(${ids}::uuid[], ${logBytes}::bigint[]) with ordinality as r(id, log_bytes, ord)
+      join workers wk on wk.id = r.id
     ),
     seen as (
       update workers set last_seen_at = now()
-      where id = ${workerId}
+      where id = any(${ids}::uuid[])
         and (last_seen_at is null or last_seen_at < now() - interval '5 seconds')
     ),
-    own as (
-      select t.id from tasks t join jobs j on j.id = t.job_id
-      where t.worker_id = ${workerId} and t.status = 'active' and j.status in ('queued', 'active')
-        and (select may_claim from w)
-      order by t.started_at
-      limit 1
+    own as materialized (
+      select distinct on (t.worker_id) t.worker_id, t.id
+      from tasks t join jobs j on j.id = t.job_id join w on w.id = t.worker_id
+      where t.worker_id = any(${ids}::uuid[]) and t.status = 'active'
+        and j.status in ('queued', 'active') and w.may_claim
+      order by t.worker_id, t.started_at
     ),
-    -- Materialized: computed once per claim. Inlined, the planner recomputed it for every
+    -- Materialized: computed once per statement. Inlined, the planner recomputed it for every
     -- candidate job, which made a claim quadratic in the number of runnable jobs (700 jobs:
     -- 207 of 212 ms, bench/tools/explain-claim.js).
     load as materialized (
-      select project_id, sum(tasks_active) as running
+      select project_id, sum(tasks_active) as running, min(created_at) as oldest
       from jobs where status in ('queued', 'active')
       group by project_id
     ),
-    best as (
-      select r.id from (
-        select j.id, j.priority, l.running, j.created_at
-        from jobs j join load l on l.project_id = j.project_id
-        where j.status in ('queued', 'active')
-          and (select may_claim from w) and not exists (select 1 from own)
-          and (j.not_before is null or j.not_before <= now())
-          and (j.max_workers is null or j.tasks_active < j.max_workers)
-          and j.required_tags <@ (select tags from w)
-        order by j.priority desc, l.running, j.created_at, j.id
-      ) r
-      cross join lateral (
-        select 1 from tasks t
-        where t.job_id = r.id and ${ELIGIBLE_TASK}
-        order by t.priority desc, t.idx
-        limit 1
-      ) x
-      order by r.priority desc, r.running, r.created_at, r.id
-      limit 1
+    -- Fairness inside one batch: all its workers read the same counters, so "the project with
+    -- the fewest running tasks" would send every one of them to the same project. The k-th
+    -- worker of the batch prefers the project that k claims made one by one would have reached
+    -- (water-filling: project p's i-th slot is worth running + i), among equal job priorities.
+    slots as materialized (
+      select s.project_id, row_number() over (order by s.v, s.oldest, s.project_id) as k
+      from (
+        select l.project_id, l.oldest, l.running + g.i as v
+        from load l cross join generate_series(1, ${ids.length}) as g(i)
+      ) s
     ),
-    locked_job as (
-      select j.id, j.status from jobs j
-      where j.id = (select id from best)
+    best as materialized (
+      select w.id as worker_id, w.ord, b.id as job_id
+      from w cross join lateral (
+        select r.id from (
+          select j.id, j.priority, l.running, j.created_at,
+            (l.project_id is not distinct from
+              (select sl.project_id from slots sl where sl.k = w.ord)) as preferred
+          from jobs j join load l on l.project_id = j.project_id
+          where j.status in ('queued', 'active')
+            and (j.not_before is null or j.not_before <= now())
+            and (j.max_workers is null or j.tasks_active < j.max_workers)
+            and j.required_tags <@ w.tags
+          order by j.priority desc, preferred desc, l.running, j.created_at, j.id
+        ) r
+        cross join lateral (
+          select 1 from tasks t
+          where t.job_id = r.id and ${ELIGIBLE_TASK}
+          order by t.priority desc, t.idx
+          limit 1
+        ) x
+        order by r.priority desc, r.preferred desc, r.running, r.created_at, r.id
+        limit 1
+      ) b
+      where w.may_claim and not exists (select 1 from own o where o.worker_id = w.id)
+    ),
+    locked_jobs as materialized (
+      select j.id, j.status, j.max_workers, j.tasks_active from jobs j
+      where j.id in (select job_id from best)
         and j.status in ('queued', 'active')
         and (j.max_workers is null or j.tasks_active < j.max_workers)
+      order by j.id
       for no key update
     ),
-    picked as (
-      select t.id, t.status from tasks t
-      where t.job_id = (select id from locked_job) and ${ELIGIBLE_TASK}
-      order by t.priority desc, t.idx
-      limit 1
-      for update skip locked
+    ranked as (
+      select b.worker_id, b.job_id,
+        row_number() over (partition by b.job_id order by b.ord) as k
+      from best b
+    ),
+    candidates as materialized (
+      select r.worker_id, r.job_id, r.k, x.id as task_id, x.status as previous_status
+      from locked_jobs lj
+      join ranked r on r.job_id = lj.id
+      join w on w.id = r.worker_id
+      cross join lateral (
+        select t.id, t.status from tasks t
+        where t.job_id = lj.id and ${ELIGIBLE_TASK}
+        order by t.priority desc, t.idx
+        offset r.k - 1
+        limit 1
+        for update skip locked
+      ) x
+    ),
+    winners as (
+      select distinct on (c.task_id) c.worker_id, c.job_id, c.task_id, c.previous_status, c.k
+      from candidates c
+      order by c.task_id, c.k
+    ),
+    granted as (
+      select g.worker_id, g.job_id, g.task_id, g.previous_status from (
+        select wi.*, row_number() over (partition by wi.job_id order by wi.k) as n
+        from winners wi
+      ) g
+      join locked_jobs lj on lj.id = g.job_id
+      where lj.max_workers is null or g.n <= lj.max_workers - lj.tasks_active
     ),
     assigned as (
       update tasks t set
-        status = 'active', worker_id = ${workerId}, started_at = now(), last_touched_at = now(),
+        status = 'active', worker_id = g.worker_id, started_at = now(), last_touched_at = now(),
         finished_at = null, updated_at = now(),
-        log_size = t.log_size + ${options.logBytes ?? 0}::bigint
-      from picked p
-      where t.id = p.id
-      returning t.id, t.job_id, p.status as previous_status
+        log_size = t.log_size + w.log_bytes
+      from granted g join w on w.id = g.worker_id
+      where t.id = g.task_id
+      returning t.id, t.job_id, g.worker_id, g.previous_status
     ),
     bumped as (
       update jobs j set
-        tasks_active = j.tasks_active + 1,
-        tasks_queued = j.tasks_queued - (a.previous_status = 'queued')::int,
-        tasks_soft_failed = j.tasks_soft_failed - (a.previous_status = 'soft-failed')::int,
+        tasks_active = j.tasks_active + a.n,
+        tasks_queued = j.tasks_queued - a.queued,
+        tasks_soft_failed = j.tasks_soft_failed - a.soft_failed,
         status = case when j.status = 'queued' then 'active' else j.status end,
         updated_at = now()
-      from assigned a
+      from (
+        select job_id, count(*)::int as n,
+          count(*) filter (where previous_status = 'queued')::int as queued,
+          count(*) filter (where previous_status = 'soft-failed')::int as soft_failed
+        from assigned group by job_id
+      ) a
       where j.id = a.job_id
       returning j.id, j.status
     ),
     chosen as (
-      select o.id, true as reclaimed, 'active' as previous_status, null as previous_job_status,
-        null as job_status
+      select o.worker_id, o.id, true as reclaimed, 'active' as previous_status,
+        null as previous_job_status, null as job_status
       from own o
       union all
-      select a.id, false, a.previous_status, l.status, b.status
-      from assigned a join bumped b on b.id = a.job_id cross join locked_job l
+      select a.worker_id, a.id, false, a.previous_status, l.status, b.status
+      from assigned a join bumped b on b.id = a.job_id join locked_jobs l on l.id = a.job_id
     )
-    select w.status, w.status_requested, w.status_requested_lazy, w.platform,
-      (select id from best) as best_job_id,
+    select w.id as worker_id, w.status, w.status_requested, w.status_requested_lazy, w.platform,
+      (select bb.job_id from best bb where bb.worker_id = w.id) as best_job_id,
       c.id as task_id, c.reclaimed, t.job_id, j.name as job_name, j.priority as job_priority,
       j.type as job_type, j.project_id, t.name, t.type, t.idx, t.priority, t.commands, t.steps,
       c.previous_status,
       coalesce(c.previous_job_status, j.status) as previous_job_status,
       coalesce(c.job_status, j.status) as job_status
     from w
-    left join chosen c on true
+    left join chosen c on c.worker_id = w.id
     left join tasks t on t.id = c.id
-    left join jobs j on j.id = t.job_id`;
+    left join jobs j on j.id = t.job_id
+    order by w.ord`;
 }

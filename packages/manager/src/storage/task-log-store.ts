@@ -51,6 +51,15 @@ export const MAX_LOG_READ_BYTES = 16 * 1024 * 1024;
 // Ids come from the database as uuids; anything else could escape the logs folder.
 const SAFE_ID = /^[A-Za-z0-9-]{1,64}$/;
 
+// How many job folders the store remembers as existing (a bound, not a tuning knob).
+const MAX_KNOWN_DIRS = 10_000;
+
+function openFd(file: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    fs.open(file, 'a', (error, fd) => (error ? reject(error) : resolve(fd))),
+  );
+}
+
 function checkId(kind: string, id: string): void {
   if (!SAFE_ID.test(id)) throw new FarmError('bad_request', `invalid ${kind} id "${id}"`);
 }
@@ -100,6 +109,8 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
           entry.stream.end(() => resolve());
           entry.stream.once('error', () => resolve());
         }),
+      // The file never opened (its append already got the error): nothing to close.
+      () => undefined,
     );
   }
 
@@ -107,6 +118,28 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
     clearTimeout(entry.idleTimer);
     entry.idleTimer = setTimeout(() => void endStream(entry), idleMs);
     entry.idleTimer.unref();
+  }
+
+  // Job folders known to exist: a task's log is opened once per task, and creating its folder
+  // every time (a recursive mkdir is a few syscalls) was most of the log store's cost at
+  // thousands of tasks a second. A folder removed behind our back (another replica deleted the
+  // job) is noticed by the failed open, which creates it again.
+  const madeDirs = new Set<string>();
+
+  async function openForAppend(file: string): Promise<number> {
+    const dir = path.dirname(file);
+    if (madeDirs.has(dir)) {
+      try {
+        return await openFd(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        madeDirs.delete(dir);
+      }
+    }
+    await fsp.mkdir(dir, { recursive: true });
+    if (madeDirs.size >= MAX_KNOWN_DIRS) madeDirs.clear();
+    madeDirs.add(dir);
+    return openFd(file);
   }
 
   function streamFor(file: string): OpenStream {
@@ -125,8 +158,8 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
       key: file,
       stream: undefined as unknown as fs.WriteStream,
       idleTimer: setTimeout(() => {}, 0),
-      tail: fsp.mkdir(path.dirname(file), { recursive: true }).then(() => {
-        entry.stream = fs.createWriteStream(file, { flags: 'a' });
+      tail: openForAppend(file).then((fd) => {
+        entry.stream = fs.createWriteStream(file, { fd, flags: 'a' });
         // Errors surface through the write callbacks; this keeps them from crashing the process.
         entry.stream.on('error', () => {});
       }),
@@ -207,6 +240,7 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
     },
     async deleteJob(jobId) {
       const dir = jobDir(jobId);
+      madeDirs.delete(dir);
       const prefix = dir + path.sep;
       await Promise.all(
         [...open.values()].filter((e) => e.key.startsWith(prefix)).map((e) => endStream(e)),

@@ -10,7 +10,8 @@ import {
 } from '@farm/core';
 import { getApiJob, lockJob, toApiJobLite } from '../../db/queries/jobs';
 import type { WorkerPrincipal } from '../../http/principal';
-import { claimTask, type ClaimedTask, type ClaimResult } from '../../scheduler/claim-task';
+import { claimQueueOf } from '../../scheduler/claim-queue';
+import type { ClaimedTask, ClaimResult } from '../../scheduler/claim-task';
 import { formatManagerLine } from '../../storage/task-log-store';
 import { rollUpJob, transitionTasks } from '../task-transitions';
 import { countLogBytes, logText, managerLog, writeLogs } from './task-log-lines';
@@ -53,8 +54,9 @@ export async function claimWork(
     const assignedLine = formatManagerLine(
       `Task assigned to worker ${worker.name} (${worker.workerId})`,
     );
-    const result = await claimTask(ctx.db, worker.workerId, {
-      logBytes: Buffer.byteLength(logText(assignedLine)),
+    const result = await claimQueueOf(ctx.db).submit({
+      workerId: worker.workerId,
+      options: { logBytes: Buffer.byteLength(logText(assignedLine)) },
     });
     if (!result.worker) throw new FarmError('unauthenticated', 'this worker no longer exists');
     const request = requestOf(result);

@@ -69,6 +69,15 @@ describe('task log store', () => {
     expect((await store.read(JOB, TASK)).text).toBe('again\n');
   });
 
+  it('recreates a job folder that another replica removed on the shared storage', async () => {
+    const other = '5a1b2c3d-0000-4000-8000-000000000005';
+    await store.append(JOB, TASK, 'before');
+    // Another manager on the same storage deletes the job: this store never hears of it.
+    fs.rmSync(path.join(dir, 'logs', '0a', JOB), { recursive: true, force: true });
+    await store.append(JOB, other, 'after');
+    expect((await store.read(JOB, other)).text).toBe('after\n');
+  });
+
   it('closes idle streams and still appends afterwards', async () => {
     await store.append(JOB, TASK, 'one');
     await new Promise((resolve) => setTimeout(resolve, 120));
