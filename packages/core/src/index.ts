@@ -18,3 +18,4 @@ export * from './job-types';
 export * from './discovery';
 export * from './live';
 export * from './terminal';
+export * from './access';

@@ -7,6 +7,7 @@ import {
   useState,
   type DependencyList,
 } from 'react';
+import { mayAccessJobWithRole, projectRoleRank } from './core-rules';
 import type { Api } from './api/create-api';
 import type { CurrentUser, LiveEvent, SubscriptionTopic } from './api/api-types';
 import type { ConnectionState, LiveConnection } from './live/live-connection';
@@ -40,11 +41,12 @@ export function usePermissions(): Permissions {
   }
   const has = (scope: CurrentUser['scopes'][number]) =>
     me.isAdmin || me.scopes.includes('admin') || me.scopes.includes(scope);
-  // Roles per project (issue 7): a project `admin` role counts as manager.
-  const rank = (role: string) => (role === 'viewer' ? 1 : role === 'artist' ? 2 : 3);
-  const rankIn = (projectId: string) =>
-    Math.max(0, ...me.roles.filter((r) => r.project?.id === projectId).map((r) => rank(r.role)));
-  const best = Math.max(0, ...me.roles.map((r) => rank(r.role)));
+  // Roles per project (issue 7): the ranks and the job rule are core's, as the manager enforces them.
+  const roleIn = (projectId: string) => {
+    const ranked = me.roles.filter((r) => r.project?.id === projectId);
+    return ranked.sort((a, b) => projectRoleRank(b.role) - projectRoleRank(a.role))[0]?.role;
+  };
+  const best = Math.max(0, ...me.roles.map((r) => projectRoleRank(r.role)));
   const writeJobs = has('jobs:write') && (me.isAdmin || best >= 2);
   return {
     writeJobs,
@@ -52,9 +54,14 @@ export function usePermissions(): Permissions {
     admin: me.isAdmin,
     controlJob: (job) =>
       writeJobs &&
-      (me.isAdmin ||
-        rankIn(job.project.id) >= 3 ||
-        (rankIn(job.project.id) >= 2 && job.submitter?.id === me.id)),
+      mayAccessJobWithRole(
+        {
+          isAdmin: me.isAdmin,
+          role: roleIn(job.project.id),
+          isSubmitter: job.submitter?.id === me.id,
+        },
+        'control',
+      ),
   };
 }
 

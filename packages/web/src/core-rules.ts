@@ -4,6 +4,7 @@
 // A relative import needs no alias in Vite, tsc or jest (docs/decisions/0005-web-framework.md).
 export * from '../../core/src/status/index';
 export { topicKey, topicKeysForEvent } from '../../core/src/live/live-topics';
+export { projectRoleRank, mayAccessJobWithRole } from '../../core/src/access/project-roles';
 export {
   validateJobSettings,
   checkSettingValue,

@@ -1,5 +1,6 @@
 /** A role a user holds in one project (`admin` in a project counts as manager there). */
-export type ProjectRoleName = 'viewer' | 'artist' | 'manager' | 'admin';
+import type { ProjectRoleName } from '@farm/core';
+export type { ProjectRoleName };
 
 /** A person or script acting with an API token, a web session or a short-lived access token. */
 export interface UserPrincipal {

@@ -1,19 +1,15 @@
-import { FarmError, type OperationRole } from '@farm/core';
+import {
+  FarmError,
+  mayAccessJobWithRole,
+  projectRoleRank,
+  type JobAccess,
+  type OperationRole,
+} from '@farm/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db';
 import type { Principal, ProjectRoleName, UserPrincipal } from '../../http/principal';
 
-// A project `admin` role (kept from migration 0001) counts as manager of that project; farm-wide
-// powers come only from `users.is_admin`.
-const RANK: Record<ProjectRoleName, number> = { viewer: 1, artist: 2, manager: 3, admin: 3 };
-const REQUIRED_RANK: Partial<Record<OperationRole, number>> = {
-  viewer: 1,
-  artist: 2,
-  manager: 3,
-};
-
-/** What a caller wants to do with a job: see it, control it (artists: own jobs), or manage it. */
-export type JobAccess = 'view' | 'control' | 'manage';
+export type { JobAccess };
 
 /** The user's role per project id. */
 export async function loadProjectRoles(
@@ -28,14 +24,9 @@ export async function loadProjectRoles(
   return Object.fromEntries(rows.map((row) => [row.project_id, row.role]));
 }
 
-function rankIn(principal: UserPrincipal, projectId: string): number {
-  const role = principal.roles?.[projectId];
-  return role ? RANK[role] : 0;
-}
-
-/** The highest rank the user holds in any project. */
+/** The highest rank the user holds in any project (core's ranks; farm-wide powers come only from `users.is_admin`). */
 function bestRank(principal: UserPrincipal): number {
-  return Math.max(0, ...Object.values(principal.roles ?? {}).map((role) => RANK[role]));
+  return Math.max(0, ...Object.values(principal.roles ?? {}).map(projectRoleRank));
 }
 
 /**
@@ -46,7 +37,8 @@ function bestRank(principal: UserPrincipal): number {
 export function hasOperationRole(principal: UserPrincipal, role: OperationRole | null): boolean {
   if (principal.isAdmin || role === null || role === 'any') return true;
   if (role === 'admin') return false;
-  return bestRank(principal) >= (REQUIRED_RANK[role] ?? Number.POSITIVE_INFINITY);
+  // The operation roles viewer, artist and manager are project roles of the same names.
+  return bestRank(principal) >= projectRoleRank(role);
 }
 
 /**
@@ -63,7 +55,7 @@ export function visibleProjectIds(principal: Principal | null): string[] | null 
 export function canSeeProject(principal: Principal | null, projectId: string): boolean {
   if (principal === null) return true;
   if (principal.kind !== 'user') return false;
-  return principal.isAdmin || rankIn(principal, projectId) >= 1;
+  return principal.isAdmin || projectRoleRank(principal.roles?.[projectId]) >= 1;
 }
 
 /**
@@ -77,11 +69,14 @@ export function mayAccessJob(
 ): boolean {
   if (principal === null) return true;
   if (principal.kind !== 'user') return false;
-  if (principal.isAdmin) return true;
-  const rank = rankIn(principal, job.projectId);
-  if (access === 'view') return rank >= 1;
-  if (access === 'manage') return rank >= 3;
-  return rank >= 3 || (rank >= 2 && job.submitterId === principal.userId);
+  return mayAccessJobWithRole(
+    {
+      isAdmin: principal.isAdmin,
+      role: principal.roles?.[job.projectId],
+      isSubmitter: job.submitterId === principal.userId,
+    },
+    access,
+  );
 }
 
 function refuse(access: JobAccess): FarmError {
@@ -149,7 +144,7 @@ export async function assertTaskAccess(
 export function assertMaySubmit(principal: Principal | null, projectId: string): void {
   if (principal === null) return;
   if (principal.kind !== 'user') throw new FarmError('forbidden', 'workers cannot submit jobs');
-  if (principal.isAdmin || rankIn(principal, projectId) >= 2) return;
+  if (principal.isAdmin || projectRoleRank(principal.roles?.[projectId]) >= 2) return;
   throw new FarmError('forbidden', 'submitting needs the artist or manager role in the project');
 }
 
