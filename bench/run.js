@@ -236,10 +236,18 @@ function hostTag() {
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const all = scenarios(options.scale, options.profile);
-  const selected = options.only ?? Object.keys(all).filter((name) => !OPTIONAL.has(name));
-  for (const name of selected) {
-    if (!all[name])
-      throw new Error(`unknown scenario ${name}; known: ${Object.keys(all).join(', ')}`);
+  // --only takes groups (dispatch) or single runs of a group (dispatch-postgres-ws).
+  const runs = Object.entries(all).flatMap(([group, list]) => list.map((run) => [group, run]));
+  const selected = [];
+  for (const name of options.only ?? Object.keys(all).filter((group) => !OPTIONAL.has(group))) {
+    const matching = all[name]
+      ? all[name].map((run) => [name, run])
+      : runs.filter(([, run]) => run.name === name);
+    if (matching.length === 0)
+      throw new Error(
+        `unknown scenario ${name}; known: ${[...Object.keys(all), ...runs.map(([, run]) => run.name)].join(', ')}`,
+      );
+    selected.push(...matching);
   }
   const startedAt = new Date();
   const machine = machineInfo();
@@ -270,8 +278,8 @@ async function main() {
     // Not essential.
   }
   const postgresUp = await pg.available();
-  for (const group of selected) {
-    for (const scenario of all[group]) {
+  for (const [group, scenario] of selected) {
+    {
       const started = Date.now();
       const entry = {
         group,

@@ -280,6 +280,7 @@ export async function createManager(
     // Heartbeats are answered from memory, kept current by every replica's worker events.
     cleanups.push(() => workerSide.close());
     cleanups.push(events.subscribe((event) => workerSide.presence.onEvent(event)));
+    cleanups.push(events.subscribe((event) => workerSide.progress.onEvent(event)));
     const workerHandlers = workWakeups.trackClaims(workerSide.handlers);
     workerSideRef.handlers = workerHandlers;
     authenticateWorker = workerSide.authenticateWorkerToken;

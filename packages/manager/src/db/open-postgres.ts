@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Pool, types as pgTypes, type CustomTypesConfig } from 'pg';
 import { redactDatabaseUrl, type DbLogger } from './db-logger';
 import { PgListener } from './pg-listener';
+import { prepareMarkedStatements } from './prepared-statements';
 import type { Database } from './tables';
 
 const INT8_OID = 20;
@@ -51,6 +52,7 @@ export async function openPostgres(
   pool.on('error', (error) =>
     options.log.warn('idle database connection failed', { error: error.message }),
   );
+  pool.on('connect', (client) => prepareMarkedStatements(client));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await sql`select 1`.execute(db);

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { JobStatusValue, TaskStatusValue, Database, WorkerStatusValue } from '../db';
+import { preparedMarker } from '../db/prepared-statements';
 
 /** The claiming worker as the claim statement read it (the same statement, so never stale). */
 export interface ClaimingWorkerState {
@@ -62,17 +63,19 @@ export interface ClaimRequest {
 // Eligibility of task `t` for the claiming worker `w` (a row of the `w` CTE): runnable,
 // dependencies done, a task type the worker runs, never failed by this worker, the worker not
 // blocklisted for (job, type). The first three conditions match `tasks_claim_idx`'s predicate,
-// so the planner can use it.
+// so the planner can use it. The failure and blocklist probes run only for a worker that has
+// such rows at all (`w.has_failures`, `w.has_blocks`): almost none has, and the probes were
+// most of the statement's index scans (1.2 million in a 30 s dispatch bench).
 const ELIGIBLE_TASK = sql`
   t.status in ('queued', 'soft-failed')
   and t.unmet_dependencies = 0
   and t.type = any(w.task_types::text[])
-  and not exists (
-    select 1 from task_failures f where f.task_id = t.id and f.worker_id = w.id)
-  and not exists (
+  and (not w.has_failures or not exists (
+    select 1 from task_failures f where f.task_id = t.id and f.worker_id = w.id))
+  and (not w.has_blocks or not exists (
     select 1 from job_blocklist b
     where b.job_id = t.job_id and b.worker_id = w.id and b.task_type = t.type
-      and (b.expires_at is null or b.expires_at > now()))`;
+      and (b.expires_at is null or b.expires_at > now())))`;
 
 /** One row of the claim statement: a worker's state, and its task when one was claimed. */
 export interface ClaimRow {
@@ -219,14 +222,12 @@ export function claimBatchStatement(requests: readonly ClaimRequest[]): RawBuild
   //    claims of the same job, which must update its counters anyway, and for job actions).
   //    Read committed re-checks its conditions on the newest row version, so a job canceled or
   //    filled up to max_workers meanwhile is not claimed from.
-  // 3. `candidates` runs per locked job (its job id comes from the locked row) and gives the
-  //    k-th worker that chose the job its k-th eligible task, FOR UPDATE SKIP LOCKED: rows that
-  //    others claimed since our snapshot were committed before we got the job lock, so the
-  //    re-check skips them (no longer queued) and the scan moves on; rows this statement locked
-  //    for an earlier worker count, so workers with the same eligibility get different tasks.
-  //    Workers with different eligibility could still meet on one task: `winners` keeps it for
-  //    the first of them, and `granted` keeps at most the job's free max_workers slots (counted
-  //    on the locked row), so max_workers holds exactly under any concurrency.
+  // 3. `pool` reads, per locked job and per class of workers (the same task types), as many of
+  //    its best runnable tasks as the class has workers, FOR UPDATE SKIP LOCKED, and
+  //    `candidates` gives the k-th worker of the class its k-th task there that it may run.
+  //    Workers of different classes could still meet on one task: `winners` keeps it for one of
+  //    them, and `granted` keeps at most the job's free max_workers slots (counted on the locked
+  //    row), so max_workers holds exactly under any concurrency.
   // 4. `assigned` and `bumped` update the locked rows; counters move in the same statement.
   // The workers' own rows (`seen`, at most every 5 s) are written before the job locks; no
   // transaction in the manager writes a worker row while it holds a job lock, so that order is
@@ -239,12 +240,14 @@ export function claimBatchStatement(requests: readonly ClaimRequest[]): RawBuild
   // which was what every claim of a job queued behind. A claim lost in a database crash only
   // hands the task out again: its worker's next report is refused (409) and it stops the task,
   // as after a worker timeout (docs/decisions/0007).
-  return sql<ClaimRow>`
+  return sql<ClaimRow>`${sql.raw(preparedMarker('claim-batch'))}
     with w as materialized (
       select wk.id, r.ord, r.log_bytes, wk.status, wk.status_requested,
         wk.status_requested_lazy, wk.platform, wk.task_types, wk.tags,
         (wk.status = 'awake' and (wk.status_requested is null or wk.status_requested = 'awake'))
           as may_claim,
+        exists (select 1 from task_failures f where f.worker_id = wk.id) as has_failures,
+        exists (select 1 from job_blocklist b where b.worker_id = wk.id) as has_blocks,
         set_config('synchronous_commit', 'off', true) as async_commit
       from unnest(${ids}::uuid[], ${logBytes}::bigint[]) with ordinality as r(id, log_bytes, ord)
       join workers wk on wk.id = r.id
@@ -280,22 +283,35 @@ export function claimBatchStatement(requests: readonly ClaimRequest[]): RawBuild
         from load l cross join generate_series(1, ${ids.length}) as g(i)
       ) s
     ),
+    -- Spreading one batch over jobs: the workers that prefer one project see the same ordered
+    -- list of jobs, so without this they would all choose its first job, and when that job has
+    -- fewer runnable tasks than they are, the rest would run the statement again (10,000 jobs of
+    -- 10 tasks: most of a batch). The i-th of them takes the first job whose runnable tasks,
+    -- counted along the list from its start (the jobs' counters), reach i.
+    placed as materialized (
+      select w.*, sl.project_id as preferred_project,
+        row_number() over (partition by sl.project_id order by w.ord) as place
+      from w left join slots sl on sl.k = w.ord
+      where w.may_claim and not exists (select 1 from own o where o.worker_id = w.id)
+    ),
     best as materialized (
       select w.id as worker_id, w.ord, b.id as job_id
-      -- The worker's preferred project, joined once: as a subquery inside the job list it ran
-      -- once per (worker, job) pair and scanned every slot, which made a batch over thousands of
-      -- small jobs take seconds (bench many-small-jobs: claim p50 4.2 s).
-      from w left join slots sl on sl.k = w.ord
+      from placed w
       cross join lateral (
         select r.id from (
           select j.id, j.priority, l.running, j.created_at,
-            (l.project_id is not distinct from sl.project_id) as preferred
+            (l.project_id is not distinct from w.preferred_project) as preferred,
+            sum(greatest(1, least(j.tasks_queued + j.tasks_soft_failed,
+                coalesce(j.max_workers - j.tasks_active, j.tasks_queued + j.tasks_soft_failed))))
+              over (order by j.priority desc,
+                (l.project_id is not distinct from w.preferred_project) desc,
+                l.running, j.created_at, j.id
+                rows between unbounded preceding and current row) as reach
           from jobs j join load l on l.project_id = j.project_id
           where j.status in ('queued', 'active')
             and (j.not_before is null or j.not_before <= now())
             and (j.max_workers is null or j.tasks_active < j.max_workers)
             and j.required_tags <@ w.tags
-          order by j.priority desc, preferred desc, l.running, j.created_at, j.id
         ) r
         cross join lateral (
           select 1 from tasks t
@@ -303,10 +319,10 @@ export function claimBatchStatement(requests: readonly ClaimRequest[]): RawBuild
           order by t.priority desc, t.idx
           limit 1
         ) x
+        where r.reach >= w.place
         order by r.priority desc, r.preferred desc, r.running, r.created_at, r.id
         limit 1
       ) b
-      where w.may_claim and not exists (select 1 from own o where o.worker_id = w.id)
     ),
     locked_jobs as materialized (
       select j.id, j.status, j.max_workers, j.tasks_active from jobs j
@@ -316,24 +332,64 @@ export function claimBatchStatement(requests: readonly ClaimRequest[]): RawBuild
       order by j.id
       for no key update
     ),
-    ranked as (
-      select b.worker_id, b.job_id,
-        row_number() over (partition by b.job_id order by b.ord) as k
-      from best b
+    -- Workers that chose one job and run the same task types read one list of its best tasks
+    -- (\`pool\`): one index scan and one row lock per task granted, where a scan per worker
+    -- (the k-th worker skipping k-1 rows) scanned and locked k(k+1)/2 rows for k workers.
+    ranked as materialized (
+      select b.worker_id, b.job_id, w.task_types, w.has_failures, w.has_blocks,
+        row_number() over (partition by b.job_id, w.task_types order by b.ord) as k
+      from best b join w on w.id = b.worker_id
     ),
+    classes as (
+      select job_id, task_types, count(*) as n,
+        bool_or(has_failures or has_blocks) as picky
+      from ranked group by job_id, task_types
+    ),
+    -- FOR UPDATE SKIP LOCKED: rows that others claimed since our snapshot were committed before
+    -- we got the job lock, so the re-check skips them (no longer queued) and the scan moves on.
+    -- A class with workers that failed or are blocklisted for some tasks reads further, so that
+    -- each still finds its k-th eligible task.
+    pool as materialized (
+      select y.job_id, y.task_types, y.id as task_id, y.status as previous_status, y.type,
+        row_number() over (partition by y.job_id, y.task_types order by y.priority desc, y.idx)
+          as rank
+      from (
+        select c.job_id, c.task_types, x.id, x.status, x.type, x.priority, x.idx
+        from locked_jobs lj
+        join classes c on c.job_id = lj.id
+        cross join lateral (
+          select t.id, t.status, t.type, t.priority, t.idx from tasks t
+          where t.job_id = lj.id and t.status in ('queued', 'soft-failed')
+            and t.unmet_dependencies = 0 and t.type = any(c.task_types::text[])
+          order by t.priority desc, t.idx
+          limit c.n + case when c.picky then 32 else 0 end
+          for update skip locked
+        ) x
+      ) y
+    ),
+    -- The k-th worker of a class gets the k-th task of the pool that it may run: for a worker
+    -- without failures or blocklist entries that is simply the pool's k-th task. Workers of
+    -- different classes may meet on one task: \`winners\` keeps it for one of them.
     candidates as materialized (
-      select r.worker_id, r.job_id, r.k, x.id as task_id, x.status as previous_status
-      from locked_jobs lj
-      join ranked r on r.job_id = lj.id
-      join w on w.id = r.worker_id
-      cross join lateral (
-        select t.id, t.status from tasks t
-        where t.job_id = lj.id and ${ELIGIBLE_TASK}
-        order by t.priority desc, t.idx
-        offset r.k - 1
-        limit 1
-        for update skip locked
-      ) x
+      select r.worker_id, r.job_id, r.k, p.task_id, p.previous_status
+      from ranked r
+      join pool p on p.job_id = r.job_id and p.task_types = r.task_types and p.rank = r.k
+      where not (r.has_failures or r.has_blocks)
+      union all
+      select e.worker_id, e.job_id, e.k, e.task_id, e.previous_status from (
+        select r.worker_id, r.job_id, r.k, p.task_id, p.previous_status,
+          row_number() over (partition by r.worker_id order by p.rank) as m
+        from ranked r
+        join pool p on p.job_id = r.job_id and p.task_types = r.task_types
+        where (r.has_failures or r.has_blocks)
+          and not exists (
+            select 1 from task_failures f where f.task_id = p.task_id and f.worker_id = r.worker_id)
+          and not exists (
+            select 1 from job_blocklist bl
+            where bl.job_id = r.job_id and bl.worker_id = r.worker_id and bl.task_type = p.type
+              and (bl.expires_at is null or bl.expires_at > now()))
+      ) e
+      where e.m = e.k
     ),
     winners as (
       select distinct on (c.task_id) c.worker_id, c.job_id, c.task_id, c.previous_status, c.k

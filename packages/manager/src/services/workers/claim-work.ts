@@ -111,6 +111,17 @@ async function assign(
     );
     return null;
   }
+  ctx.progress?.remember(task.id, {
+    workerId: worker.workerId,
+    workerName: worker.name,
+    jobId: task.jobId,
+    index: task.index,
+    name: task.name,
+    type: task.type,
+    priority: task.priority,
+    progress: 0,
+    activity: '',
+  });
   if (!result.reclaimed) {
     await writeLogs(ctx, [{ jobId: task.jobId, taskId: task.id, text: logText(assignedLine) }]);
     ctx.publish({

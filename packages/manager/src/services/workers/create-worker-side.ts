@@ -11,6 +11,7 @@ import {
 } from './register-worker';
 import type { WorkerChannels, WorkerServiceContext } from './worker-deps';
 import { createWorkerOperationHandlers } from './worker-operation-handlers';
+import { createProgressBuffer, type ProgressBuffer } from './progress-buffer';
 import { createWorkerPresence, type WorkerPresence } from './worker-presence';
 
 /** The manager's worker side, as the composition wires it. */
@@ -27,7 +28,9 @@ export interface WorkerSide {
   onWorkerDisconnected: (workerId: string) => void;
   /** Signs of life kept in memory; give it every live event (`presence.onEvent`). */
   presence: WorkerPresence;
-  /** Writes the pending signs of life and stops the presence timer. */
+  /** Progress of tasks assigned here, kept in memory; give it every live event (`onEvent`). */
+  progress: ProgressBuffer;
+  /** Writes the pending signs of life and progress, and stops their timers. */
   close: () => Promise<void>;
   /** Resolves once the registration secret is stored (registration waits for it too). */
   ready: Promise<void>;
@@ -52,9 +55,14 @@ export function createWorkerSide(
     onError: (error) =>
       ctx.logger.warn('could not write workers` last-seen times', { error: String(error) }),
   });
+  const progress = createProgressBuffer(ctx.db, {
+    onError: (error) =>
+      ctx.logger.warn('could not write progress reports', { error: String(error) }),
+  });
   const workerCtx: WorkerServiceContext = {
     ...ctx,
     presence,
+    progress,
     wakeups: options.wakeups,
     pushToWorker: (workerId, message) => options.pushToWorker(workerId, message),
   };
@@ -67,7 +75,11 @@ export function createWorkerSide(
     handlers: createWorkerOperationHandlers(workerCtx),
     authenticateWorkerToken,
     presence,
-    close: () => presence.close(),
+    progress,
+    close: async () => {
+      await progress.close();
+      await presence.close();
+    },
     ready,
     registerRoutes(router) {
       registerWorkerRoutes(router, workerCtx, authenticateWorkerToken);

@@ -15,6 +15,8 @@ export interface TaskReport {
   worker: WorkerPrincipal;
   taskId: string;
   update: TaskUpdate;
+  /** Log bytes of progress reports held in memory (`progress-buffer.ts`), counted here. */
+  heldLogBytes?: number;
 }
 
 /**
@@ -181,7 +183,10 @@ export async function applyCompletions(
       if (update.log) mine.push({ jobId, taskId, text: logText(update.log) });
       mine.push(managerLog(jobId, taskId, `Task completed by worker ${worker.name}`));
       logs.push(...mine);
-      return mine.reduce((sum, log) => sum + Buffer.byteLength(log.text), 0);
+      return mine.reduce(
+        (sum, log) => sum + Buffer.byteLength(log.text),
+        reports[index]!.heldLogBytes ?? 0,
+      );
     });
     const { rows } = await sql<TaskRow>`
       update tasks t set

@@ -23,6 +23,7 @@ import { applyCompletions, applyProgressReports, type TaskReport } from './repor
 import { countLogBytes, logText, managerLog, writeLogs, type PendingLog } from './task-log-lines';
 import { publishOutcome, readOutcome } from './task-outcome';
 import { explainRefusal, taskConflict } from './task-refusals';
+import type { WorkerChannels } from './worker-deps';
 
 export { taskConflict };
 
@@ -80,25 +81,61 @@ async function inBatch(
  * transaction of its own (job lock, task lock, failure rules, transition, roll-up).
  */
 export function updateTask(
-  ctx: ServiceContext,
+  ctx: ServiceContext & Pick<WorkerChannels, 'progress'>,
   worker: WorkerPrincipal,
   taskId: string,
   update: TaskUpdate,
 ): Promise<void> {
-  const report: TaskReport = { worker, taskId, update };
-  return serializer.run(taskId, () => {
+  return serializer.run(taskId, async () => {
+    const progress = ctx.progress;
     if (update.status === undefined || update.status === 'active') {
+      if (progress?.assignedTo(taskId, worker.workerId)) {
+        await holdProgress(ctx, progress, worker, taskId, update);
+        return;
+      }
+      const report: TaskReport = { worker, taskId, update };
       return inBatch(batchesFor(ctx).progress, report, () =>
         reportProgress(ctx, worker, taskId, update),
       );
     }
+    // The end of the task takes its held progress along (steps, log bytes); the end itself is
+    // always decided by the database.
+    const held = progress?.take(taskId);
+    progress?.forget(taskId);
+    const ending: TaskUpdate =
+      held?.stepsDone !== undefined && update.stepsDone === undefined
+        ? { ...update, stepsDone: held.stepsDone }
+        : update;
     if (update.status === 'completed') {
+      const report: TaskReport = { worker, taskId, update: ending, heldLogBytes: held?.logBytes };
       return inBatch(batchesFor(ctx).completions, report, () =>
-        reportEnd(ctx, worker, taskId, update, 'completed'),
+        reportEnd(ctx, worker, taskId, ending, 'completed'),
       );
     }
-    return reportEnd(ctx, worker, taskId, update, update.status);
+    return reportEnd(ctx, worker, taskId, ending, update.status);
   });
+}
+
+/** A progress report of a task this replica handed to this worker: held in memory. */
+async function holdProgress(
+  ctx: ServiceContext,
+  progress: NonNullable<WorkerChannels['progress']>,
+  worker: WorkerPrincipal,
+  taskId: string,
+  update: TaskUpdate,
+): Promise<void> {
+  const log = update.log ? logText(update.log) : null;
+  const summary = progress.hold(taskId, {
+    activity: update.activity,
+    progress: update.progress,
+    stepsDone: update.stepsDone,
+    logBytes: log === null ? 0 : Buffer.byteLength(log),
+  });
+  if (!summary) return;
+  if (log !== null) await writeLogs(ctx, [{ jobId: summary.jobId, taskId, text: log }]);
+  if (update.activity !== undefined || update.progress !== undefined) {
+    ctx.publish({ type: 'task-updated', jobId: summary.jobId, task: summary });
+  }
 }
 
 /**
