@@ -13,7 +13,7 @@ const pg = require('../lib/postgres');
 const { startManager, ROOT } = require('../lib/manager');
 const { createHttpClient } = require('../lib/http-client');
 const { registerWorker, connectSocketWorker, signOn } = require('../load/sim-worker');
-const { summarize } = require("../lib/stats");
+const { summarize } = require('../lib/stats');
 
 async function main() {
   const tasks = Number(process.argv[2] || 50000);
@@ -28,7 +28,11 @@ async function main() {
     const http = createHttpClient(manager.url);
     const r = await http.request('POST', '/api/v1/jobs', {
       token: manager.adminToken,
-      body: { name: 'big', type: 'shell-frames', settings: { command: 'true', frames: `1-${tasks}` } },
+      body: {
+        name: 'big',
+        type: 'shell-frames',
+        settings: { command: 'true', frames: `1-${tasks}` },
+      },
     });
     if (r.status !== 201) throw new Error(`submission: ${r.status} ${JSON.stringify(r.body)}`);
     const ids = [];
@@ -47,7 +51,8 @@ async function main() {
     await sql`analyze`.execute(kysely);
     const rawClient = new (require('pg').Client)({ connectionString: db.url });
     await rawClient.connect();
-    if (process.env.PREPARED === 'generic') await rawClient.query('set plan_cache_mode = force_generic_plan');
+    if (process.env.PREPARED === 'generic')
+      await rawClient.query('set plan_cache_mode = force_generic_plan');
     const requests = ids.map((workerId) => ({ workerId, options: { logBytes: 10 } }));
     const times = [];
     let granted = 0;
@@ -55,17 +60,28 @@ async function main() {
       const started = process.hrtime.bigint();
       const compiledBatch = claimBatchStatement(requests).compile(kysely);
       const { rows } = process.env.PREPARED
-        ? await rawClient.query({ name: 'claim', text: compiledBatch.sql, values: compiledBatch.parameters })
+        ? await rawClient.query({
+            name: 'claim',
+            text: compiledBatch.sql,
+            values: compiledBatch.parameters,
+          })
         : await claimBatchStatement(requests).execute(kysely);
       times.push(Number(process.hrtime.bigint() - started) / 1e6);
       const taskIds = rows.filter((row) => row.task_id).map((row) => row.task_id);
       granted += taskIds.length;
-      await sql`update tasks set status = 'completed', finished_at = now() where id = any(${taskIds}::uuid[])`.execute(kysely);
-      await sql`update jobs set tasks_active = tasks_active - ${taskIds.length}, tasks_completed = tasks_completed + ${taskIds.length}`.execute(kysely);
+      await sql`update tasks set status = 'completed', finished_at = now() where id = any(${taskIds}::uuid[])`.execute(
+        kysely,
+      );
+      await sql`update jobs set tasks_active = tasks_active - ${taskIds.length}, tasks_completed = tasks_completed + ${taskIds.length}`.execute(
+        kysely,
+      );
     }
     const compiled = claimBatchStatement(requests).compile(kysely);
     await sql`begin`.execute(kysely);
-    const { rows } = await kysely.executeQuery({ ...compiled, sql: `explain (analyze, buffers) ${compiled.sql}` });
+    const { rows } = await kysely.executeQuery({
+      ...compiled,
+      sql: `explain (analyze, buffers) ${compiled.sql}`,
+    });
     await sql`rollback`.execute(kysely);
     await kysely.destroy();
     await rawClient.end();
@@ -74,7 +90,10 @@ async function main() {
       `${JSON.stringify({ tasks, batch, rounds, granted, statementMs: summarize(times), claimsPerSecond: Math.round((granted / times.reduce((a, b) => a + b, 0)) * 1000) })}\n`,
     );
     if (process.env.PLAN) process.stdout.write(`${plan.join('\n')}\n`);
-    else process.stdout.write(`${plan.filter((line) => /Planning|Execution/.test(line)).join('\n')}\n`);
+    else
+      process.stdout.write(
+        `${plan.filter((line) => /Planning|Execution/.test(line)).join('\n')}\n`,
+      );
   } finally {
     await db.drop();
   }

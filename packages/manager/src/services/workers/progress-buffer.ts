@@ -203,10 +203,7 @@ export function createProgressBuffer(
     onEvent(event) {
       if (event.type === 'task-updated') {
         const facts = remembered.get(event.task.id);
-        if (
-          facts &&
-          (event.task.status !== 'active' || event.task.worker?.id !== facts.workerId)
-        ) {
+        if (facts && (event.task.status !== 'active' || event.task.worker?.id !== facts.workerId)) {
           forget(event.task.id);
         }
       } else if (event.type === 'job-deleted') {
