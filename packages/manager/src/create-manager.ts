@@ -18,6 +18,7 @@ import { startDuties } from './duties/run-duties';
 import { fileStoreGcDuty } from './duties/file-store-gc';
 import { createEventBus } from './events/event-bus';
 import { createReplicaNotifier, notifyAll } from './events/replica-notifier';
+import { startReplicaCensus } from './db/replica-census';
 import { scheduleDuties } from './duties/schedule-duties';
 import { createMetrics } from './metrics/create-metrics';
 import { registerScheduleRoutes } from './routes/schedules';
@@ -92,6 +93,8 @@ export interface CreateManagerOptions {
 
 const EVENTS_CHANNEL = 'farm_events';
 const WORK_CHANNEL = 'farm_work';
+/** Where a starting replica says hello (its event-bus origin), so the others notify it at once. */
+const REPLICAS_CHANNEL = 'farm_replicas';
 // The worker protocol carries log batches of up to 1 MiB inside a JSON body.
 const JSON_BODY_LIMIT_FLOOR_BYTES = 2 * 1024 * 1024;
 
@@ -181,14 +184,21 @@ export async function createManager(
     });
     cleanups.push(() => watcher.close());
 
-    // Live events and work wake-ups of one tick reach the other replicas in one statement.
+    // Live events and work wake-ups of one tick reach the other replicas in one statement, and
+    // only when there are other replicas.
+    const census = startReplicaCensus(database, {
+      onError: (error) => logger.warn('could not count the replicas', { error: String(error) }),
+    });
+    cleanups.push(() => census.stop());
     const replicaNotifier = createReplicaNotifier(
       (notes) => notifyAll(database.db, notes),
       (error) => logger.warn('could not notify other replicas', { error: String(error) }),
     );
     cleanups.push(() => replicaNotifier.flush());
     const events = createEventBus({
-      publishRemote: (payload) => replicaNotifier.notify(EVENTS_CHANNEL, payload),
+      publishRemote: (payload) => {
+        if (census.othersPresent()) replicaNotifier.notify(EVENTS_CHANNEL, payload);
+      },
       logger,
     });
     cleanups.push(() => events.close());
@@ -199,6 +209,11 @@ export async function createManager(
       void events.receiveRemote(payload);
     });
     cleanups.push(unlistenEvents);
+    const unlistenReplicas = await database.listen(REPLICAS_CHANNEL, (origin) => {
+      if (origin !== events.origin) census.heardFromAnother();
+    });
+    cleanups.push(unlistenReplicas);
+    await database.notify(REPLICAS_CHANNEL, events.origin);
 
     const wakeups = createWakeups();
 
@@ -228,7 +243,9 @@ export async function createManager(
     const workWakeups = createWorkWakeups({
       wakeups,
       pushToWorker: (workerId, message) => workerSocket.pushToWorker(workerId, message),
-      notifyReplicas: () => replicaNotifier.notify(WORK_CHANNEL, ''),
+      notifyReplicas: () => {
+        if (census.othersPresent()) replicaNotifier.notify(WORK_CHANNEL, '');
+      },
     });
     // After a lost LISTEN connection (a database restart) wake-ups sent meanwhile are gone:
     // waking the idle workers once lets them ask for the work they may have missed.
