@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { Logger } from 'winston';
 import { openApiDocument, type Readiness } from '@farm/core';
@@ -10,7 +11,9 @@ import { createOperationRouter, type OperationRouterOptions } from './operation-
 import type { AuditRecord } from '../services/auth/audit-log';
 import type { AuthenticateSession, AuthenticateToken } from './principal';
 import { requestContext, requestState } from './request-context';
+import { setSecurityHeaders } from './security-headers';
 import { createWebAppRouter } from './web-app';
+import { createWorkerFastPath } from './worker-fast-path';
 import { createWorkerHttpOperations } from './worker-http-operations';
 import type { WorkerOperationHandlers } from './worker-operations';
 
@@ -48,8 +51,14 @@ export interface AppDeps {
 export const DEFAULT_JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_UPLOAD_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 
-/** The farm app with its operations; `app.locals.unimplementedOperations` lists the 501s. */
-export type FarmApp = express.Express;
+/**
+ * The farm's request listener (give it to `startServer`): the worker fast path first, then the
+ * Express app. `locals.unimplementedOperations` lists the operations that answer 501.
+ */
+export interface FarmApp {
+  (req: IncomingMessage, res: ServerResponse): void;
+  readonly locals: Record<string, unknown>;
+}
 
 function metaOperations(deps: AppDeps): OperationDefinition[] {
   const version = { ...deps.version, apiVersion: openApiDocument.info.version };
@@ -82,10 +91,12 @@ function metricsOperation(metrics: FarmMetrics): OperationDefinition {
 }
 
 /**
- * Builds the manager's Express app. In order: request id and access log, security headers, the
- * API explorer, every operation of the API document (authentication, body reading, validation,
- * handler), our 404 for unknown API paths, the web app with its SPA fallback, and one error
- * handler that turns anything thrown into our error body. No side effects beyond the app itself.
+ * Builds the manager's request listener. Worker-protocol calls that the worker fast path can
+ * answer exactly as Express would skip Express (`worker-fast-path.ts`); everything else goes to
+ * the Express app. In order: request id and access log, security headers, the API explorer, every
+ * operation of the API document (authentication, body reading, validation, handler), our 404 for
+ * unknown API paths, the web app with its SPA fallback, and one error handler that turns anything
+ * thrown into our error body. No side effects beyond the app itself.
  */
 export function createApp(deps: AppDeps): FarmApp {
   const app = express();
@@ -94,6 +105,7 @@ export function createApp(deps: AppDeps): FarmApp {
   app.set('trust proxy', deps.trustProxy ?? false);
   app.use(requestContext(deps.logger));
   const metrics = deps.metrics ?? createMetrics();
+  const jsonBodyLimitBytes = deps.jsonBodyLimitBytes ?? DEFAULT_JSON_BODY_LIMIT_BYTES;
   app.use((_req, res, next) => {
     res.on('finish', () => {
       const state = requestState(res);
@@ -103,8 +115,7 @@ export function createApp(deps: AppDeps): FarmApp {
     next();
   });
   app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'same-origin');
+    setSecurityHeaders(res);
     next();
   });
   app.use(createApiDocsRouter());
@@ -120,7 +131,7 @@ export function createApp(deps: AppDeps): FarmApp {
       ...(deps.authenticateSession ? { authenticateSession: deps.authenticateSession } : {}),
       ...(deps.audit ? { audit: deps.audit } : {}),
       ...(deps.authorizeResource ? { authorizeResource: deps.authorizeResource } : {}),
-      jsonBodyLimitBytes: deps.jsonBodyLimitBytes ?? DEFAULT_JSON_BODY_LIMIT_BYTES,
+      jsonBodyLimitBytes,
       uploadBodyLimitBytes: deps.uploadBodyLimitBytes ?? DEFAULT_UPLOAD_BODY_LIMIT_BYTES,
     },
   );
@@ -130,5 +141,15 @@ export function createApp(deps: AppDeps): FarmApp {
   app.use(createWebAppRouter(deps.webDir));
   app.use(notFoundHandler());
   app.use(errorMiddleware());
-  return app;
+  const fastPath = createWorkerFastPath({
+    logger: deps.logger,
+    metrics,
+    authenticateToken: deps.authenticateToken,
+    workerHandlers: deps.workerHandlers,
+    jsonBodyLimitBytes,
+  });
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!fastPath(req, res)) app(req, res);
+  };
+  return Object.assign(listener, { locals: app.locals as Record<string, unknown> });
 }

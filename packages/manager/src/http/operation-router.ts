@@ -21,6 +21,7 @@ import {
   type OperationResponse,
 } from './define-operation';
 import type { AuthenticateSession, AuthenticateToken, Principal } from './principal';
+import { hasBody } from './read-json-body';
 import { requestLogger, requestState } from './request-context';
 
 export interface OperationRouterOptions {
@@ -70,13 +71,6 @@ function compareSpecificity(a: OperationSpec, b: OperationSpec): number {
     if (pa !== pb) return pa ? 1 : -1;
   }
   return sb.length - sa.length;
-}
-
-function hasBody(req: Request): boolean {
-  const length = req.headers['content-length'];
-  return (
-    req.headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > 0)
-  );
 }
 
 function toError(value: unknown): Error {

@@ -86,9 +86,10 @@ export type WorkerTokenAuthenticator = ((token: string) => Promise<WorkerPrincip
 /**
  * Authenticates worker tokens by their sha256 (a unique-index lookup, so no timing leak on the
  * secret). Answers are cached for `cacheMs` (5 s by default): a worker sends thousands of
- * requests a minute and its identity does not change; deleting a worker calls `forget`, and on
- * other replicas a deleted worker's token works for at most `cacheMs` more, where every query it
- * makes finds no worker row anyway.
+ * requests a minute and its identity does not change; deleting a worker or revoking its token
+ * calls `forget`, and on other replicas such a token works for at most `cacheMs` more (a deleted
+ * worker's queries find no worker row anyway). A lookup still in flight when `forget` runs
+ * answers its own request but is not cached: it may have read the row before the revocation.
  */
 export function createWorkerTokenAuthenticator(
   db: Kysely<Database>,
@@ -97,12 +98,14 @@ export function createWorkerTokenAuthenticator(
   const cacheMs = options.cacheMs ?? 5000;
   const maxEntries = options.maxEntries ?? 10_000;
   const cache = new Map<string, CachedPrincipal>();
+  let forgotten = 0;
   const authenticate = async (token: string): Promise<WorkerPrincipal | null> => {
     if (!token.startsWith(WORKER_TOKEN_PREFIX)) return null;
     const hash = hashTokenSecret(token);
     const now = Date.now();
     const hit = cache.get(hash);
     if (hit && hit.expiresAt > now) return hit.principal;
+    const forgottenBefore = forgotten;
     const row = await db
       .selectFrom('workers')
       .select(['id', 'name'])
@@ -111,12 +114,14 @@ export function createWorkerTokenAuthenticator(
     const principal: WorkerPrincipal | null = row
       ? { kind: 'worker', workerId: row.id, name: row.name }
       : null;
+    if (forgotten !== forgottenBefore) return principal;
     if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
     cache.set(hash, { principal, expiresAt: now + cacheMs });
     return principal;
   };
   return Object.assign(authenticate, {
     forget(workerId?: string) {
+      forgotten++;
       if (workerId === undefined) cache.clear();
       else
         for (const [key, value] of cache)

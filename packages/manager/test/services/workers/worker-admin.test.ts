@@ -67,6 +67,25 @@ describeEachDatabase(
       expect(await authenticate('farm_u_user-token')).toBeNull();
     });
 
+    it('caches no answer read while the token was being revoked', async () => {
+      await storeRegistrationSecret(db(), 'the-farm-secret');
+      const { workerId, token } = await registerWorker(ctx, {
+        ...registration,
+        secret: 'the-farm-secret',
+      });
+      const authenticate = createWorkerTokenAuthenticator(db(), { cacheMs: 60_000 });
+      // The lookup reads the row before the revocation lands; `forget` runs while it is in flight.
+      const inFlight = authenticate(token);
+      authenticate.forget(workerId);
+      expect(await inFlight).toMatchObject({ workerId });
+      await db()
+        .updateTable('workers')
+        .set({ token_hash: 'revoked' })
+        .where('id', '=', workerId)
+        .execute();
+      expect(await authenticate(token)).toBeNull();
+    });
+
     it('lists and gets workers with their current task', async () => {
       const { taskIds, jobId } = await seedJob(db());
       const busy = await seedWorker(db(), { name: 'b-busy' });
