@@ -5,7 +5,7 @@
 // completes its task (a direct UPDATE), as the dispatch bench does at full speed. Prints the
 // statement's time per round (p50/p95) and its planning and execution time (EXPLAIN ANALYZE of a
 // batch, rolled back):
-//   node bench/tools/time-claim-batches.js [tasks=50000] [batch=32] [rounds=200]
+//   node bench/tools/time-claim-batches.js [tasks=50000] [batch=32] [rounds=200] [jobs=1]
 const path = require('node:path');
 const { Kysely, PostgresDialect, sql } = require('kysely');
 const { Pool } = require('pg');
@@ -19,6 +19,7 @@ async function main() {
   const tasks = Number(process.argv[2] || 50000);
   const batch = Number(process.argv[3] || 32);
   const rounds = Number(process.argv[4] || 200);
+  const jobs = Number(process.argv[5] || 1);
   const { claimBatchStatement } = require(
     path.join(ROOT, 'packages/manager/dist/scheduler/claim-task.js'),
   );
@@ -26,15 +27,18 @@ async function main() {
   try {
     const manager = await startManager({ databaseUrl: db.url });
     const http = createHttpClient(manager.url);
-    const r = await http.request('POST', '/api/v1/jobs', {
-      token: manager.adminToken,
-      body: {
-        name: 'big',
-        type: 'shell-frames',
-        settings: { command: 'true', frames: `1-${tasks}` },
-      },
-    });
-    if (r.status !== 201) throw new Error(`submission: ${r.status} ${JSON.stringify(r.body)}`);
+    const perJob = Math.ceil(tasks / jobs);
+    for (let job = 0; job < jobs; job++) {
+      const r = await http.request('POST', '/api/v1/jobs', {
+        token: manager.adminToken,
+        body: {
+          name: `job ${job}`,
+          type: 'shell-frames',
+          settings: { command: 'true', frames: `1-${perJob}` },
+        },
+      });
+      if (r.status !== 201) throw new Error(`submission: ${r.status} ${JSON.stringify(r.body)}`);
+    }
     const ids = [];
     for (let i = 0; i < batch; i++) {
       const { token, workerId } = await registerWorker(http, manager.registrationSecret, `w${i}`);
@@ -72,9 +76,13 @@ async function main() {
       await sql`update tasks set status = 'completed', finished_at = now() where id = any(${taskIds}::uuid[])`.execute(
         kysely,
       );
-      await sql`update jobs set tasks_active = tasks_active - ${taskIds.length}, tasks_completed = tasks_completed + ${taskIds.length}`.execute(
-        kysely,
-      );
+      await sql`update jobs j set tasks_active = j.tasks_active - d.n,
+          tasks_completed = j.tasks_completed + d.n,
+          status = case when j.tasks_queued + j.tasks_soft_failed + j.tasks_active = d.n
+            then 'completed' else j.status end
+        from (select job_id, count(*)::int as n from tasks where id = any(${taskIds}::uuid[])
+          group by job_id) d
+        where j.id = d.job_id`.execute(kysely);
     }
     const compiled = claimBatchStatement(requests).compile(kysely);
     await sql`begin`.execute(kysely);
@@ -87,7 +95,7 @@ async function main() {
     await rawClient.end();
     const plan = rows.map((row) => row['QUERY PLAN']);
     process.stdout.write(
-      `${JSON.stringify({ tasks, batch, rounds, granted, statementMs: summarize(times), claimsPerSecond: Math.round((granted / times.reduce((a, b) => a + b, 0)) * 1000) })}\n`,
+      `${JSON.stringify({ tasks, jobs, batch, rounds, granted, statementMs: summarize(times), claimsPerSecond: Math.round((granted / times.reduce((a, b) => a + b, 0)) * 1000) })}\n`,
     );
     if (process.env.PLAN) process.stdout.write(`${plan.join('\n')}\n`);
     else

@@ -294,24 +294,55 @@ export function claimBatchStatement(requests: readonly ClaimRequest[]): RawBuild
       from w left join slots sl on sl.k = w.ord
       where w.may_claim and not exists (select 1 from own o where o.worker_id = w.id)
     ),
+    runnable as materialized (
+      select j.id, j.project_id, j.priority, j.created_at, j.required_tags, l.running,
+        greatest(1, least(j.tasks_queued + j.tasks_soft_failed,
+          coalesce(j.max_workers - j.tasks_active, j.tasks_queued + j.tasks_soft_failed))) as room
+      from jobs j join load l on l.project_id = j.project_id
+      where j.status in ('queued', 'active')
+        and (j.not_before is null or j.not_before <= now())
+        and (j.max_workers is null or j.tasks_active < j.max_workers)
+    ),
+    -- The job list of each preferred project, sorted once per statement (not once per worker),
+    -- cut at the batch's size: every job offers at least one slot, so the n-th worker's job is
+    -- among the first n.
+    orders as materialized (
+      select o.preferred_project, o.job_id, o.required_tags, o.position, o.reach from (
+        select p.preferred_project, r.id as job_id, r.required_tags,
+          row_number() over ranking as position,
+          sum(r.room) over ranking as reach
+        from (select distinct preferred_project from placed) p cross join runnable r
+        window ranking as (
+          partition by p.preferred_project
+          order by r.priority desc, (r.project_id is not distinct from p.preferred_project) desc,
+            r.running, r.created_at, r.id
+          rows between unbounded preceding and current row)
+      ) o
+      where o.position <= ${ids.length}
+    ),
     best as materialized (
-      select w.id as worker_id, w.ord, b.id as job_id
+      select w.id as worker_id, w.ord, coalesce(spread.job_id, anywhere.id) as job_id
       from placed w
-      cross join lateral (
+      left join lateral (
+        select o.job_id from orders o
+        where o.preferred_project is not distinct from w.preferred_project
+          and o.reach >= w.place and o.required_tags <@ w.tags
+          and exists (
+            select 1 from tasks t
+            where t.job_id = o.job_id and ${ELIGIBLE_TASK}
+            order by t.priority desc, t.idx
+            limit 1)
+        order by o.position
+        limit 1
+      ) spread on true
+      -- A worker whose share of the list has nothing it may run (other task types or tags, or
+      -- more workers than runnable tasks) looks through every job, as one claim alone would.
+      left join lateral (
         select r.id from (
-          select j.id, j.priority, l.running, j.created_at,
-            (l.project_id is not distinct from w.preferred_project) as preferred,
-            sum(greatest(1, least(j.tasks_queued + j.tasks_soft_failed,
-                coalesce(j.max_workers - j.tasks_active, j.tasks_queued + j.tasks_soft_failed))))
-              over (order by j.priority desc,
-                (l.project_id is not distinct from w.preferred_project) desc,
-                l.running, j.created_at, j.id
-                rows between unbounded preceding and current row) as reach
-          from jobs j join load l on l.project_id = j.project_id
-          where j.status in ('queued', 'active')
-            and (j.not_before is null or j.not_before <= now())
-            and (j.max_workers is null or j.tasks_active < j.max_workers)
-            and j.required_tags <@ w.tags
+          select j.id, j.priority, j.running, j.created_at,
+            (j.project_id is not distinct from w.preferred_project) as preferred
+          from runnable j
+          where spread.job_id is null and j.required_tags <@ w.tags
         ) r
         cross join lateral (
           select 1 from tasks t
@@ -319,10 +350,10 @@ export function claimBatchStatement(requests: readonly ClaimRequest[]): RawBuild
           order by t.priority desc, t.idx
           limit 1
         ) x
-        where r.reach >= w.place
         order by r.priority desc, r.preferred desc, r.running, r.created_at, r.id
         limit 1
-      ) b
+      ) anywhere on true
+      where spread.job_id is not null or anywhere.id is not null
     ),
     locked_jobs as materialized (
       select j.id, j.status, j.max_workers, j.tasks_active from jobs j
