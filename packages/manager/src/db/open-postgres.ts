@@ -1,6 +1,7 @@
 import { FarmError } from '@farm/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { Pool, types as pgTypes, type CustomTypesConfig } from 'pg';
+import { enableCopyRows } from './copy-rows-client';
 import { redactDatabaseUrl, type DbLogger } from './db-logger';
 import { PgListener } from './pg-listener';
 import { prepareMarkedStatements } from './prepared-statements';
@@ -53,6 +54,7 @@ export async function openPostgres(
     options.log.warn('idle database connection failed', { error: error.message }),
   );
   pool.on('connect', (client) => prepareMarkedStatements(client));
+  pool.on('connect', (client) => enableCopyRows(client));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     await sql`select 1`.execute(db);

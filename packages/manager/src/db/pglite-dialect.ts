@@ -15,6 +15,7 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import type { Mutex } from './mutex';
+import { copyRowsInputOf, type CopyRowsInput } from './queries/copy-rows';
 
 // Why our own dialect: the published kysely-pglite-dialect targets PGlite 0.2-0.3 and does not
 // work with 0.5 (docs/decisions/0003-database.md). PGlite is one Postgres backend with one
@@ -30,6 +31,8 @@ class PGliteConnection implements DatabaseConnection {
   ) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const copyInput = copyRowsInputOf(compiledQuery.parameters);
+    if (copyInput !== undefined) return this.copyIn(compiledQuery.sql, copyInput);
     const result = await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
     const command = result.command?.toUpperCase();
     return {
@@ -39,6 +42,16 @@ class PGliteConnection implements DatabaseConnection {
           ? BigInt(result.affectedRows ?? 0)
           : undefined,
     };
+  }
+
+  // PGlite reads COPY data from a file, `/dev/blob`, filled from the query's blob (COPY FROM
+  // STDIN waits forever); a chunk that throws ends `copyRows` before anything is sent.
+  private async copyIn<R>(statement: string, input: CopyRowsInput): Promise<QueryResult<R>> {
+    const fromBlob = statement.replace(/\bfrom\s+stdin\s*$/i, "from '/dev/blob'");
+    if (fromBlob === statement) throw new Error(`not a COPY FROM STDIN statement: ${statement}`);
+    const blob = new Blob([...input.chunks()]);
+    const result = await this.pglite.query<R>(fromBlob, [], { blob });
+    return { rows: [], numAffectedRows: BigInt(result.affectedRows ?? 0) };
   }
 
   // PGlite has no server-side cursors through `query`, so a stream is the full result in chunks.

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { insertTasks, insertTasksWithLiterals, type TaskInsert } from '../../src/db/queries/tasks';
+import {
+  insertTasks,
+  insertTasksWithJson,
+  insertTasksWithLiterals,
+  type TaskInsert,
+} from '../../src/db/queries/tasks';
 import { describeEachDatabase, resetDatabase } from '../support/test-database';
 
 // Text that means something in JSON or in Postgres's array syntax (quotes, backslashes, commas,
@@ -25,6 +30,7 @@ function task(idx: number, fields: Partial<TaskInsert> = {}): TaskInsert {
 
 describe.each([
   ['insertTasks', insertTasks],
+  ['insertTasksWithJson', insertTasksWithJson],
   ['insertTasksWithLiterals', insertTasksWithLiterals],
 ] as const)('%s', (_name, insertTasks) => {
   describeEachDatabase('storing tasks', (getDb) => {

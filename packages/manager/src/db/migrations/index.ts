@@ -5,6 +5,7 @@ import * as m0003 from './0003-users-and-audit';
 import * as m0004 from './0004-file-store';
 import * as m0005 from './0005-notifications';
 import * as m0006 from './0006-schedules-and-job-dependencies';
+import * as m0007 from './0007-tasks-without-job-foreign-key';
 
 /**
  * Every migration this build knows, in order. A static list rather than a folder scan: dynamic
@@ -17,4 +18,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0004-file-store': m0004,
   '0005-notifications': m0005,
   '0006-schedules-and-job-dependencies': m0006,
+  '0007-tasks-without-job-foreign-key': m0007,
 });

@@ -9,7 +9,9 @@ import {
   type TaskSummary,
 } from '@farm/core';
 import type { TaskRow } from '../database';
+import { copyRows } from './copy-rows';
 import { decodeCursor, encodeCursor, type Executor } from './jobs';
+import { TASK_COPY_CHUNK_ROWS, TASK_COPY_COLUMNS, taskCopyChunks } from './task-copy-chunks';
 
 /** A task as it is about to be stored (ids made in JS so dependencies need no round trip). */
 export interface TaskInsert {
@@ -25,7 +27,7 @@ export interface TaskInsert {
   status: TaskStatus;
 }
 
-/** Rows per INSERT statement of `insertTasks`. */
+/** Rows per INSERT statement of the INSERT variants (`insertTasksWithJson`, ...). */
 export const TASK_INSERT_BATCH = 10_000;
 
 // One array literal per column, made in one pass. Elements are double-quoted with `"` and `\`
@@ -79,17 +81,38 @@ function taskColumns(tasks: readonly TaskInsert[]): string[] {
 }
 
 /**
- * Inserts a job's tasks in bulk: each batch is one JSON text parameter that the database turns
- * into rows (`json_to_recordset`). Measured against `unnest` of per-column arrays and multi-row
- * VALUES (test/services/jobs/submit-job-bulk.test.ts, FARM_BENCH_INSERT=1): the database time is
- * about the same, but `pg` escapes array parameters in JavaScript, which for 100,000 commands
- * blocked the manager's event loop for over a second; JSON.stringify takes about 0.1-0.3 s.
- * Array literals made here (`insertTasksWithLiterals`) read 5-8x faster in Postgres, but storing
- * the rows dominates: end to end they were within the noise (docs/decisions/0016).
- * The tasks are written as they are (the record's columns carry their field names), and the
- * next batch's text is made while the database stores the previous one.
+ * Inserts a job's tasks in bulk with one COPY (`copyRows`), on the connection of `db`: call it
+ * with the transaction that inserted the job row, so that the job and its tasks appear together
+ * or not at all. The rows are written in chunks of `rowsPerChunk` while Postgres reads the
+ * previous ones (PGlite gets them as one blob). Measured against `json_to_recordset`, array
+ * literals, `unnest` and VALUES in test/services/jobs/submit-job-bulk.test.ts
+ * (FARM_BENCH_INSERT=1); docs/decisions/0018.
+ *
+ * @throws FarmError `validation_failed` for a task whose text Postgres cannot store (NUL, lone
+ *   surrogates); the COPY is then aborted, and so is the caller's transaction.
  */
 export async function insertTasks(
+  db: Executor,
+  jobId: string,
+  tasks: readonly TaskInsert[],
+  rowsPerChunk = TASK_COPY_CHUNK_ROWS,
+): Promise<void> {
+  if (tasks.length === 0) return;
+  const stored = await copyRows(db, `copy tasks (${TASK_COPY_COLUMNS}) from stdin`, () =>
+    taskCopyChunks(jobId, tasks, rowsPerChunk),
+  );
+  if (stored !== tasks.length) {
+    throw new Error(`COPY stored ${stored} of the job's ${tasks.length} tasks`);
+  }
+}
+
+/**
+ * `insertTasks` as it was before COPY (kept for the benchmark): each batch is one JSON text
+ * parameter that the database turns into rows (`json_to_recordset`), the next batch's text made
+ * while the database stores the previous one. Postgres reads 10,000 records in 125-180 ms; COPY
+ * reads them in a fraction of that, and `pg` escapes nothing (docs/decisions/0016, 0018).
+ */
+export async function insertTasksWithJson(
   db: Executor,
   jobId: string,
   tasks: readonly TaskInsert[],

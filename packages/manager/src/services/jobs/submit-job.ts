@@ -17,6 +17,7 @@ import { assertMaySubmit, visibleProjectIds } from '../auth/project-access';
 import type { ServiceContext } from '../service-context';
 import { rollUpJob } from '../task-transitions';
 import { checkJobDependencies, insertJobDependencies, waitingActivity } from './job-dependencies';
+import { jobTaskIds } from './job-task-ids';
 
 /** The project a job goes to when the submission names none. */
 export const DEFAULT_PROJECT_NAME = 'default';
@@ -44,7 +45,7 @@ export function prepareTasks(
   compiled: CompiledJob,
   initialStatus: 'queued' | 'paused',
 ): { tasks: TaskInsert[]; dependencyTaskIds: string[]; dependsOnIds: string[] } {
-  const ids = compiled.tasks.map(() => randomUUID());
+  const ids = jobTaskIds(compiled.tasks.length);
   const dependencyTaskIds: string[] = [];
   const dependsOnIds: string[] = [];
   const tasks = new Array<TaskInsert>(compiled.tasks.length);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { compileJob } from '@farm/core';
 import {
   insertTasks,
+  insertTasksWithJson,
   insertTasksWithLiterals,
   insertTasksWithUnnest,
   insertTasksWithValues,
@@ -79,7 +80,7 @@ describeEachDatabase('submitting a 100,000-task job', (getDb, backend) => {
     console.log('skipping the bulk-insert comparison: set FARM_BENCH_INSERT=1 to run it');
   }
   measure(
-    'measures json_to_recordset (insertTasks), array literals, pg-escaped unnest and VALUES',
+    'measures COPY (insertTasks), json_to_recordset, array literals, pg-escaped unnest and VALUES',
     async () => {
       const compiled = compileJob(ctx.jobTypes.get('shell-frames'), {
         name: 'bench',
@@ -90,7 +91,8 @@ describeEachDatabase('submitting a 100,000-task job', (getDb, backend) => {
       const project = await ctx.db.selectFrom('projects').select('id').executeTakeFirstOrThrow();
       const timings: Record<string, number> = {};
       for (const [label, insert] of [
-        ['json_to_recordset', insertTasks],
+        ['copy', insertTasks],
+        ['json_to_recordset', insertTasksWithJson],
         ['array literals', insertTasksWithLiterals],
         ['unnest', insertTasksWithUnnest],
         ['values', insertTasksWithValues],
@@ -107,7 +109,7 @@ describeEachDatabase('submitting a 100,000-task job', (getDb, backend) => {
         await ctx.db.deleteFrom('jobs').where('id', '=', jobId).execute();
       }
       console.log(`[${backend}] inserting ${TASKS} tasks (ms): ${JSON.stringify(timings)}`);
-      expect(Object.keys(timings)).toHaveLength(4);
+      expect(Object.keys(timings)).toHaveLength(5);
     },
     180_000,
   );
