@@ -101,10 +101,9 @@ export async function applyCompletions(
 ): Promise<BatchResult<null>[]> {
   const taskIds = reports.map((report) => report.taskId);
   const logs: PendingLog[] = [];
-  const results: BatchResult<null>[] = reports.map((report) => ({
-    ok: false,
-    error: taskNotFound(report.taskId),
-  }));
+  // Undecided until the transaction says otherwise; an error (and its stack) is made only for
+  // reports that end refused, not for every report of every batch.
+  const results: (BatchResult<null> | undefined)[] = reports.map(() => undefined);
 
   const outcomes = await ctx.db.transaction().execute(async (trx) => {
     const jobs = await sql<JobRow>`
@@ -228,7 +227,7 @@ export async function applyCompletions(
   // The workers' rows are touched after the commit: a claim locks a worker's row before a job's,
   // so touching it while holding job locks could deadlock. Best effort: the change is committed.
   const workerIds = [
-    ...new Set(reports.filter((_r, i) => results[i]!.ok).map((r) => r.worker.workerId)),
+    ...new Set(reports.filter((_r, i) => results[i]?.ok).map((r) => r.worker.workerId)),
   ];
   if (workerIds.length > 0) {
     await sql`
@@ -246,5 +245,7 @@ export async function applyCompletions(
     // A completion can unblock dependents or free a max_workers slot; one wake-up per batch.
     ctx.wakeWorkers();
   }
-  return results;
+  return results.map(
+    (result, index) => result ?? { ok: false, error: taskNotFound(reports[index]!.taskId) },
+  );
 }
