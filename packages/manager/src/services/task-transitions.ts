@@ -258,13 +258,17 @@ export interface RollUpJobResult {
 export async function rollUpJob(
   trx: Transaction<Database>,
   jobId: string,
+  /** The job row as it is now, when the caller holds its lock and knows it (no read then). */
+  current?: JobRow,
 ): Promise<RollUpJobResult> {
-  let job = await trx
-    .selectFrom('jobs')
-    .selectAll()
-    .where('id', '=', jobId)
-    .forNoKeyUpdate()
-    .executeTakeFirstOrThrow();
+  let job =
+    current ??
+    (await trx
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', jobId)
+      .forNoKeyUpdate()
+      .executeTakeFirstOrThrow());
   const previousStatus = job.status;
   const canceled: RollUpJobResult['canceled'] = [];
   // A second pass only when leftovers were canceled: the result must hold on the counts as they

@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import { decideWorkerTaskUpdate, type TaskUpdate } from '@farm/core';
 import type { JobRow, TaskRow } from '../../db';
+import { preparedMarker } from '../../db/prepared-statements';
+import type { JobWithRefsRow } from '../../db/queries/jobs';
 import { taskNotFound, toApiTaskSummary } from '../../db/queries/tasks';
 import type { WorkerPrincipal } from '../../http/principal';
 import type { ServiceContext } from '../service-context';
-import { rollUpJob, transitionTasks } from '../task-transitions';
+import { rollUpJob } from '../task-transitions';
 import type { BatchResult } from './group-commit';
 import { logText, managerLog, writeLogs, type PendingLog } from './task-log-lines';
 import { publishOutcome, readOutcome, type TaskChangeOutcome } from './task-outcome';
@@ -106,13 +108,15 @@ export async function applyCompletions(
   const results: (BatchResult<null> | undefined)[] = reports.map(() => undefined);
 
   const outcomes = await ctx.db.transaction().execute(async (trx) => {
-    const jobs = await sql<JobRow>`
-      select * from jobs
-      where id in (select job_id from tasks where id = any(${taskIds}::uuid[]))
-      order by id
-      for no key update`.execute(trx);
+    // The jobs first (the manager's lock order), with the names their events show.
+    const jobs = await sql<JobWithRefsRow>`${sql.raw(preparedMarker('completion-lock-jobs'))}
+      select j.*, p.name as project_name, u.name as submitter_name
+      from jobs j join projects p on p.id = j.project_id left join users u on u.id = j.submitter_id
+      where j.id in (select job_id from tasks where id = any(${taskIds}::uuid[]))
+      order by j.id
+      for no key update of j`.execute(trx);
     const jobById = new Map(jobs.rows.map((job) => [job.id, job]));
-    const tasks = await sql<TaskRow>`
+    const tasks = await sql<TaskRow>`${sql.raw(preparedMarker('completion-lock-tasks'))}
       select * from tasks where id = any(${taskIds}::uuid[]) order by id for update`.execute(trx);
     const taskById = new Map(tasks.rows.map((task) => [task.id, task]));
 
@@ -146,36 +150,7 @@ export async function applyCompletions(
     });
     if (accepted.length === 0) return [];
 
-    const byJob = new Map<string, number[]>();
-    for (const index of accepted) {
-      const jobId = taskById.get(reports[index]!.taskId)!.job_id;
-      byJob.set(jobId, [...(byJob.get(jobId) ?? []), index]);
-    }
-    const movedIds = new Set<string>();
-    const jobMoves = new Map<string, Awaited<ReturnType<typeof transitionTasks>>>();
-    for (const [jobId, indexes] of byJob) {
-      const result = await transitionTasks(trx, {
-        jobId,
-        taskIds: indexes.map((index) => reports[index]!.taskId),
-        from: ['active'],
-        to: 'completed',
-      });
-      jobMoves.set(jobId, result);
-      for (const task of result.moved) movedIds.add(task.id);
-    }
-
-    // One statement for the rest of every moved task: activity, progress, steps, log bytes.
-    const done = accepted.filter((index) => movedIds.has(reports[index]!.taskId));
-    for (const index of accepted) {
-      if (!movedIds.has(reports[index]!.taskId)) {
-        const taskId = reports[index]!.taskId;
-        results[index] = {
-          ok: false,
-          error: taskConflict('task-not-active', `task ${taskId} is not active`),
-        };
-      }
-    }
-    const ownLogs = done.map((index) => {
+    const ownLogs = accepted.map((index) => {
       const { worker, taskId, update } = reports[index]!;
       const jobId = taskById.get(taskId)!.job_id;
       const mine: PendingLog[] = [];
@@ -187,38 +162,85 @@ export async function applyCompletions(
         reports[index]!.heldLogBytes ?? 0,
       );
     });
-    const { rows } = await sql<TaskRow>`
-      update tasks t set
-        activity = d.activity,
-        progress = 1,
-        steps_done = coalesce(d.steps_done, t.steps_done),
-        log_size = t.log_size + d.log_bytes,
-        last_touched_at = now()
-      from unnest(
-        ${done.map((index) => reports[index]!.taskId)}::uuid[],
-        ${done.map((index) => reports[index]!.update.activity ?? 'Completed')}::text[],
-        ${done.map((index) => reports[index]!.update.stepsDone ?? null)}::int[],
-        ${ownLogs}::bigint[]
-      ) as d(id, activity, steps_done, log_bytes)
-      where t.id = d.id
-      returning t.*`.execute(trx);
+    // One statement for every accepted task of every job: what `transitionTasks` does for
+    // active -> completed (status, finish time, the jobs' counters, the dependents' unmet
+    // counts), and the report's own activity, steps and log bytes. The rows are locked above;
+    // a completed task's dependents wait for it, so none of them is among the moved rows.
+    const { rows } = await sql<TaskRow>`${sql.raw(preparedMarker('completion-move'))}
+      with d as (
+        select * from unnest(
+          ${accepted.map((index) => reports[index]!.taskId)}::uuid[],
+          ${accepted.map((index) => reports[index]!.update.activity ?? 'Completed')}::text[],
+          ${accepted.map((index) => reports[index]!.update.stepsDone ?? null)}::int[],
+          ${ownLogs}::bigint[]
+        ) as d(id, activity, steps_done, log_bytes)
+      ),
+      moved as (
+        update tasks t set
+          status = 'completed',
+          activity = d.activity,
+          progress = 1,
+          steps_done = coalesce(d.steps_done, t.steps_done),
+          log_size = t.log_size + d.log_bytes,
+          last_touched_at = now(),
+          finished_at = now(),
+          updated_at = now()
+        from d
+        where t.id = d.id and t.status = 'active'
+        returning t.*
+      ),
+      counted as (
+        update jobs j set
+          tasks_active = j.tasks_active - m.n,
+          tasks_completed = j.tasks_completed + m.n,
+          updated_at = now()
+        from (select job_id, count(*)::int as n from moved group by job_id) m
+        where j.id = m.job_id
+      ),
+      unblocked as (
+        update tasks t set unmet_dependencies = t.unmet_dependencies - x.n
+        from (
+          select task_id, count(*)::int as n from task_dependencies
+          where depends_on_id in (select id from moved)
+          group by task_id
+        ) x
+        where t.id = x.task_id
+      )
+      select * from moved`.execute(trx);
     const rowById = new Map(rows.map((row) => [row.id, row]));
-    for (const index of done) results[index] = { ok: true, value: null };
+    for (const index of accepted) {
+      const taskId = reports[index]!.taskId;
+      results[index] = rowById.has(taskId)
+        ? { ok: true, value: null }
+        : { ok: false, error: taskConflict('task-not-active', `task ${taskId} is not active`) };
+    }
 
+    const byJob = new Map<string, TaskRow[]>();
+    for (const row of rows) byJob.set(row.job_id, [...(byJob.get(row.job_id) ?? []), row]);
+    const workerNameOf = new Map(
+      accepted.map((index) => [reports[index]!.taskId, reports[index]!.worker.name]),
+    );
     const outcomes: TaskChangeOutcome[] = [];
-    for (const [jobId, indexes] of byJob) {
-      const rolled = await rollUpJob(trx, jobId);
-      const moved = jobMoves.get(jobId)!;
-      const known = indexes
-        .map((index) => reports[index]!)
-        .filter((report) => rowById.has(report.taskId))
-        .map((report) => ({
-          row: rowById.get(report.taskId)!,
-          workerName: report.worker.name,
-          previousStatus: 'active' as const,
-        }));
+    for (const [jobId, moved] of byJob) {
+      const locked = jobById.get(jobId)!;
+      // The counters as `counted` left them: the lock is ours, so nothing else moved them.
+      const now: JobRow = {
+        ...locked,
+        tasks_active: locked.tasks_active - moved.length,
+        tasks_completed: locked.tasks_completed + moved.length,
+        updated_at: new Date(),
+      };
+      const rolled = await rollUpJob(trx, jobId, now);
+      const known = moved.map((row) => ({
+        row,
+        workerName: workerNameOf.get(row.id) ?? null,
+        previousStatus: 'active' as const,
+      }));
       outcomes.push(
-        await readOutcome(trx, jobId, [...moved.moved, ...moved.cascaded], rolled, known),
+        await readOutcome(trx, jobId, [], rolled, known, {
+          project_name: locked.project_name,
+          submitter_name: locked.submitter_name,
+        }),
       );
     }
     return outcomes;

@@ -1,7 +1,12 @@
 import type { Transaction } from 'kysely';
 import type { Job, JobStatus, TaskStatus, TaskSummary } from '@farm/core';
 import type { Database, TaskRow } from '../../db';
-import { getApiJob, toApiJobLite } from '../../db/queries/jobs';
+import {
+  getApiJob,
+  toApiJobFromRefs,
+  toApiJobLite,
+  type JobWithRefsRow,
+} from '../../db/queries/jobs';
 import { selectTasksWithWorker, toApiTaskSummary } from '../../db/queries/tasks';
 import {
   distinctChanges,
@@ -45,6 +50,8 @@ export async function readOutcome(
   moved: readonly { id: string; previousStatus: TaskStatus }[],
   rolled: RollUpJobResult,
   known: readonly KnownTask[] = [],
+  /** The job's project and submitter names, when the caller read them with its lock. */
+  refs?: Pick<JobWithRefsRow, 'project_name' | 'submitter_name'>,
 ): Promise<TaskChangeOutcome> {
   const knownIds = new Set(known.map((task) => task.row.id));
   const others = distinctChanges([...moved, ...rolled.canceled]).filter(
@@ -74,7 +81,7 @@ export async function readOutcome(
         previousStatus: previous.get(row.id) as TaskStatus,
       })),
     ],
-    job: await getApiJob(trx, jobId),
+    job: refs ? toApiJobFromRefs({ ...rolled.job, ...refs }) : await getApiJob(trx, jobId),
     previousJobStatus: rolled.previousStatus,
     canceledTaskIds: rolled.canceledTaskIds,
     bulkTaskIds: few ? [] : others.map((task) => task.id),
