@@ -9,7 +9,9 @@ const path = require('node:path');
 const { log } = require('./log');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const MANAGER_MAIN = path.join(ROOT, 'packages/manager/dist/main.js');
+// FARM_BENCH_MANAGER_MAIN runs another build (a copy of an earlier dist, for before/after pairs).
+const MANAGER_MAIN =
+  process.env.FARM_BENCH_MANAGER_MAIN || path.join(ROOT, 'packages/manager/dist/main.js');
 const REGISTRATION_SECRET = 'bench-registration-secret';
 
 function freePort() {

@@ -31,10 +31,11 @@ async function inBatches(items, concurrency, fn) {
 
 // Like farm-worker: a heartbeat every `everyMs`, the first after a random part of it so that
 // thousands of workers do not beat in step.
-function startHeartbeats(worker, everyMs) {
+// With `hostStats`, each heartbeat carries host stats shaped like farm-worker's.
+function startHeartbeats(worker, everyMs, hostStats = false) {
   const beat = async () => {
     const t = performance.now();
-    const r = await worker.call('heartbeat', {});
+    const r = await worker.call('heartbeat', hostStats ? { hostStats: sampleHostStats() } : {});
     heartbeatLatency.push(performance.now() - t);
     if (r.status !== 200) heartbeatErrors[r.status] = (heartbeatErrors[r.status] || 0) + 1;
   };
@@ -46,6 +47,17 @@ function startHeartbeats(worker, everyMs) {
 let heartbeatLatency = [];
 const heartbeatErrors = {};
 
+function sampleHostStats() {
+  return {
+    cpuPercent: Math.round(Math.random() * 1000) / 10,
+    memoryUsedBytes: 8e9 + Math.floor(Math.random() * 1e9),
+    memoryTotalBytes: 34359738368,
+    load1: Math.round(Math.random() * 400) / 100,
+    diskFreeBytes: 512e9 + Math.floor(Math.random() * 1e9),
+    at: new Date().toISOString(),
+  };
+}
+
 async function setup({
   url,
   secret,
@@ -55,6 +67,7 @@ async function setup({
   concurrency = 50,
   limitMs = null,
   heartbeatMs = null,
+  heartbeatHostStats = false,
 }) {
   const started = performance.now();
   const deadline = limitMs === null ? Infinity : started + limitMs;
@@ -95,7 +108,7 @@ async function setup({
     worker.state = state;
     await signOn(worker);
     connectLatency.push(performance.now() - t);
-    if (heartbeatMs) startHeartbeats(worker, heartbeatMs);
+    if (heartbeatMs) startHeartbeats(worker, heartbeatMs, heartbeatHostStats);
     return worker;
   }
   workers = connected.filter(Boolean);

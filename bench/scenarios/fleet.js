@@ -1,7 +1,15 @@
 'use strict';
 // fleet: thousands of idle workers, registered, signed on and holding their websockets open;
 // the manager's CPU over a quiet window and its memory.
+//
+// FARM_BENCH_FLEET_PROFILE=1 runs the manager with --cpu-prof and summarises the samples of the
+// quiet window only (the sampler costs the manager a little CPU, so not by default).
+// FARM_BENCH_FLEET_HOST_STATS=1 sends host stats with every heartbeat, as farm-worker does.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { startBackend } = require('../lib/backend');
+const { summarizeNewestProfile } = require('../lib/cpu-profile');
 const { startLoadGenerator } = require('../lib/load-generator');
 const { startCpuWindow, memoryMb } = require('../lib/proc');
 const { target } = require('../lib/stats');
@@ -9,10 +17,24 @@ const { log } = require('../lib/log');
 const { sleep } = require('../lib/manager');
 
 const HEARTBEAT_MS = 10000;
+// Profile samples this close to the window's edges are left out: the edges are known only
+// roughly in the profile's clock (see the end of runFleet).
+const PROFILE_EDGE_MS = 1000;
 
-async function runFleet({ backend, workers, measureMs, setupLimitMs }) {
-  const farm = await startBackend(backend, { label: `fleet_${backend}` });
+async function runFleet({
+  backend,
+  workers,
+  measureMs,
+  setupLimitMs,
+  profile = process.env.FARM_BENCH_FLEET_PROFILE === '1',
+  hostStats = process.env.FARM_BENCH_FLEET_HOST_STATS === '1',
+}) {
+  const cpuProfDir = profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'farm-bench-prof-')) : null;
+  const farm = await startBackend(backend, { label: `fleet_${backend}`, cpuProfDir });
   let load;
+  let windowEndedAt = null;
+  let windowMs = null;
+  let result = null;
   try {
     const before = memoryMb(farm.manager.pid);
     load = startLoadGenerator('fleet');
@@ -28,6 +50,7 @@ async function runFleet({ backend, workers, measureMs, setupLimitMs }) {
       // farm-worker sends a heartbeat every 10 s; without them the manager would time the
       // workers out after a minute (worker_timeout) and the window would measure that instead.
       heartbeatMs: HEARTBEAT_MS,
+      heartbeatHostStats: hostStats,
     });
     await sleep(2000);
     log(
@@ -37,9 +60,12 @@ async function runFleet({ backend, workers, measureMs, setupLimitMs }) {
     const cpu = startCpuWindow(farm.manager.pid);
     await sleep(measureMs);
     const cpuUse = cpu();
+    windowEndedAt = performance.now();
+    windowMs = cpuUse.seconds * 1000;
     const heartbeats = await load.heartbeats();
     const memory = memoryMb(farm.manager.pid);
-    return {
+    const heartbeatsPerSecond = (heartbeats.latencyMs.count ?? 0) / Math.max(cpuUse.seconds, 1);
+    result = {
       figures: {
         backend,
         workersRequested: workers,
@@ -52,10 +78,16 @@ async function runFleet({ backend, workers, measureMs, setupLimitMs }) {
         registerLatencyMs: ready.registerLatencyMs,
         connectAndSignOnLatencyMs: ready.connectAndSignOnLatencyMs,
         heartbeatEveryMs: HEARTBEAT_MS,
+        heartbeatsWithHostStats: hostStats,
         heartbeatsInWindow: heartbeats.latencyMs.count ?? 0,
         heartbeatLatencyMs: heartbeats.latencyMs,
         heartbeatErrors: heartbeats.errors,
         idleWindow: cpuUse,
+        // All of the manager's CPU in the window, divided by the heartbeats answered in it.
+        managerCpuMicrosecondsPerHeartbeat:
+          heartbeatsPerSecond > 0
+            ? Math.round((cpuUse.managerCpuPercentOfOneCore * 1e4) / heartbeatsPerSecond)
+            : null,
         managerRssMbBeforeWorkers: before.rssMb,
         managerRssMbIdle: memory.rssMb,
         managerPeakRssMb: memory.peakRssMb,
@@ -72,7 +104,19 @@ async function runFleet({ backend, workers, measureMs, setupLimitMs }) {
   } finally {
     if (load) await load.stop();
     await farm.finish();
+    // A failed run leaves no profile folder behind.
+    if (cpuProfDir && !result) fs.rmSync(cpuProfDir, { recursive: true, force: true });
   }
+  if (cpuProfDir) {
+    // The profile ends when the manager exits, just now: count the window back from here.
+    const sinceWindowEnd = performance.now() - windowEndedAt;
+    result.figures.cpuProfile = summarizeNewestProfile(cpuProfDir, 30, {
+      fromEndMs: sinceWindowEnd + windowMs - PROFILE_EDGE_MS,
+      toEndMs: sinceWindowEnd + PROFILE_EDGE_MS,
+    });
+    fs.rmSync(cpuProfDir, { recursive: true, force: true });
+  }
+  return result;
 }
 
 module.exports = { runFleet };

@@ -199,6 +199,7 @@ export async function createManager(
       publishRemote: (payload) => {
         if (census.othersPresent()) replicaNotifier.notify(EVENTS_CHANNEL, payload);
       },
+      othersListening: () => census.othersPresent(),
       logger,
     });
     cleanups.push(() => events.close());

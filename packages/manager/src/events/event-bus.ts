@@ -11,6 +11,11 @@ export const DEFAULT_COALESCE_WINDOW_MS = 50;
 export const DEFAULT_BULK_THRESHOLD = 10;
 /** `tasks-bulk-updated` lists its task ids only up to this many (the schema's limit). */
 export const MAX_BULK_TASK_IDS = 1000;
+/** How long `worker-stats` events are gathered before they travel to other replicas together. */
+export const DEFAULT_STATS_REMOTE_WINDOW_MS = 250;
+// Host stats come with every heartbeat (5,000 workers: 500 a second) and only feed sparklines
+// with a point every 10 s, so they need not reach other replicas within the tick.
+const GATHERED_REMOTE_TYPES: ReadonlySet<BroadcastEvent['type']> = new Set(['worker-stats']);
 
 /**
  * What travels between replicas (as JSON): the events of one tick, one event (sent by replicas of
@@ -25,11 +30,18 @@ export type RemoteEnvelope =
 export interface EventBusOptions {
   /** Sends a JSON envelope to the other replicas (the db layer: `NOTIFY farm_events, payload`). */
   publishRemote?: (payload: string) => void | Promise<void>;
+  /**
+   * Whether any other replica listens now; while it says no, events are not even serialised for
+   * them (host stats alone are 500 events a second for 5,000 workers). Always yes when absent.
+   */
+  othersListening?: () => boolean;
   /** Stores an envelope too large for NOTIFY and returns a reference the others can load. */
   storeOversized?: (payload: string) => Promise<string>;
   /** Loads an envelope stored by `storeOversized` on another replica; null when it is gone. */
   loadOversized?: (ref: string) => Promise<string | null>;
   coalesceWindowMs?: number;
+  /** `worker-stats` for other replicas are gathered this long (0: sent with their tick). */
+  statsRemoteWindowMs?: number;
   bulkThreshold?: number;
   maxRemotePayloadBytes?: number;
   /** This replica's identity in envelopes; random by default. */
@@ -78,10 +90,14 @@ interface JobWindow {
  * `publishRemote` payloads as fit under `maxRemotePayloadBytes` (usually one), in order. Each
  * payload is a NOTIFY, and every NOTIFY is a commit that takes Postgres's cluster-wide
  * notification lock, so one per event made them queue behind each other (docs/performance.md).
+ * `worker-stats` events wait longer, `statsRemoteWindowMs`, and travel apart from the rest: with
+ * one per heartbeat they would otherwise cost a NOTIFY per heartbeat, as heartbeats arrive in
+ * ticks of their own (docs/decisions/0020). Other replicas may get them after later events.
  */
 export function createEventBus(options: EventBusOptions = {}): EventBus {
   const origin = options.origin ?? randomUUID();
   const windowMs = options.coalesceWindowMs ?? DEFAULT_COALESCE_WINDOW_MS;
+  const statsWindowMs = options.statsRemoteWindowMs ?? DEFAULT_STATS_REMOTE_WINDOW_MS;
   const bulkThreshold = options.bulkThreshold ?? DEFAULT_BULK_THRESHOLD;
   const maxPayload = options.maxRemotePayloadBytes ?? MAX_REMOTE_PAYLOAD_BYTES;
   const logger = options.logger;
@@ -93,6 +109,8 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
   const envelopeBytes = Buffer.byteLength(head) + 2;
   let outgoing: string[] = [];
   let outgoingScheduled = false;
+  let gathered: string[] = [];
+  let gatheredTimer: NodeJS.Timeout | undefined;
 
   function deliverLocal(event: BroadcastEvent): void {
     for (const listener of listeners) {
@@ -108,11 +126,20 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
   }
 
   function sendRemote(event: BroadcastEvent): void {
-    if (!options.publishRemote) return;
+    if (!options.publishRemote || options.othersListening?.() === false) return;
     const json = JSON.stringify(event);
     // The envelope adds the origin and brackets: an event that cannot travel alone goes by reference.
     if (Buffer.byteLength(json) + envelopeBytes > maxPayload) {
       sendOversized(event, JSON.stringify({ origin, event } satisfies RemoteEnvelope));
+      return;
+    }
+    if (GATHERED_REMOTE_TYPES.has(event.type) && statsWindowMs > 0 && !closed) {
+      gathered.push(json);
+      if (!gatheredTimer) {
+        gatheredTimer = setTimeout(flushGathered, statsWindowMs);
+        // Waiting stats must never keep a stopping process alive.
+        gatheredTimer.unref();
+      }
       return;
     }
     outgoing.push(json);
@@ -126,9 +153,22 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
 
   function flushRemote(): void {
     outgoingScheduled = false;
-    const publishRemote = options.publishRemote;
     const events = outgoing;
     outgoing = [];
+    sendInBatches(events);
+  }
+
+  function flushGathered(): void {
+    clearTimeout(gatheredTimer);
+    gatheredTimer = undefined;
+    const events = gathered;
+    gathered = [];
+    sendInBatches(events);
+  }
+
+  // As few payloads under `maxPayload` as the events fit in, in order.
+  function sendInBatches(events: readonly string[]): void {
+    const publishRemote = options.publishRemote;
     if (!publishRemote || events.length === 0) return;
     let batch: string[] = [];
     let bytes = envelopeBytes;
@@ -275,11 +315,13 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
     flush() {
       for (const jobId of [...windows.keys()]) closeWindow(jobId);
       flushRemote();
+      flushGathered();
     },
     close() {
       closed = true;
       for (const jobId of [...windows.keys()]) closeWindow(jobId);
       flushRemote();
+      flushGathered();
     },
   };
 }

@@ -212,6 +212,70 @@ describe('createEventBus', () => {
       expect(seenB.at(-1)).toEqual(single);
     });
 
+    it('gathers worker-stats for a window and sends them together, apart from other events', async () => {
+      const wire: string[] = [];
+      const a = createEventBus({
+        coalesceWindowMs: 0,
+        statsRemoteWindowMs: 30,
+        publishRemote: (p) => void wire.push(p),
+      });
+      const stats = (n: number): BroadcastEvent => ({
+        type: 'worker-stats',
+        workerId: taskId(n),
+        hostStats: {
+          cpuPercent: n,
+          memoryUsedBytes: 1,
+          memoryTotalBytes: 2,
+          load1: 0,
+          diskFreeBytes: 3,
+          at: '2026-11-22T10:00:00.000Z',
+        },
+      });
+      const seen = collect(a);
+      const deleted: BroadcastEvent = { type: 'worker-deleted', workerId: JOB_A };
+      a.publish(stats(1));
+      await new Promise((resolve) => setImmediate(resolve));
+      a.publish(stats(2));
+      a.publish(deleted);
+      await new Promise((resolve) => setImmediate(resolve));
+      // Delivered here at once; the other event of the tick went to the other replicas at once.
+      expect(seen).toEqual([stats(1), stats(2), deleted]);
+      const sent = (): unknown[] =>
+        wire.map((p) => (JSON.parse(p) as { events: BroadcastEvent[] }).events);
+      expect(sent()).toEqual([[deleted]]);
+      await sleep(60);
+      expect(sent()).toEqual([[deleted], [stats(1), stats(2)]]);
+      // flush() does not wait for the window.
+      a.publish(stats(3));
+      a.flush();
+      expect(sent().at(-1)).toEqual([stats(3)]);
+      a.close();
+    });
+
+    it('does not even serialise events while no other replica listens', async () => {
+      const wire: string[] = [];
+      let listening = false;
+      const a = createEventBus({
+        coalesceWindowMs: 0,
+        publishRemote: (p) => void wire.push(p),
+        othersListening: () => listening,
+      });
+      const seen = collect(a);
+      const event: BroadcastEvent = { type: 'worker-deleted', workerId: JOB_A };
+      const stringify = jest.spyOn(JSON, 'stringify');
+      a.publish(event);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stringify).not.toHaveBeenCalled();
+      stringify.mockRestore();
+      expect(seen).toEqual([event]);
+      expect(wire).toEqual([]);
+      listening = true;
+      a.publish(event);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(wire).toHaveLength(1);
+      a.close();
+    });
+
     it('ignores malformed payloads', async () => {
       const { b } = linkedPair();
       const seen = collect(b);

@@ -24,6 +24,14 @@ export interface WorkerPresence {
   close(): Promise<void>;
 }
 
+/** A worker's latest sign of life; `pending` until a batch has written it. */
+interface Sighting {
+  at: number;
+  /** Host stats (JSON) not written yet; the latest wins. */
+  hostStats: string | null;
+  pending: boolean;
+}
+
 /** A remembered state is read again after this long, whatever the events said. */
 const STATE_TTL_MS = 60_000;
 
@@ -40,16 +48,25 @@ export function createWorkerPresence(
   db: Kysely<Database>,
   options: { flushIntervalMs: number; onError: (error: unknown) => void },
 ): WorkerPresence {
-  let pending = new Map<string, { at: Date; hostStats: string | null }>();
+  // One record per worker, reused by every heartbeat (500 a second for 5,000 workers), so a
+  // heartbeat allocates nothing here; `pending` marks what the next batch writes.
+  const sightings = new Map<string, Sighting>();
   const states = new Map<string, WorkerState & { at: number }>();
   let flushing: Promise<void> = Promise.resolve();
 
   const write = async (): Promise<void> => {
-    if (pending.size === 0) return;
-    const batch = pending;
-    pending = new Map();
-    const ids = [...batch.keys()];
-    const entries = [...batch.values()];
+    const ids: string[] = [];
+    const seenAt: Date[] = [];
+    const stats: Array<string | null> = [];
+    for (const [id, sighting] of sightings) {
+      if (!sighting.pending) continue;
+      ids.push(id);
+      seenAt.push(new Date(sighting.at));
+      stats.push(sighting.hostStats);
+      sighting.pending = false;
+      sighting.hostStats = null;
+    }
+    if (ids.length === 0) return;
     try {
       const { rows } = await sql<{
         id: string;
@@ -62,8 +79,8 @@ export function createWorkerPresence(
           host_stats = coalesce(d.stats, w.host_stats)
         from unnest(
           ${ids}::uuid[],
-          ${entries.map((entry) => entry.at)}::timestamptz[],
-          ${entries.map((entry) => entry.hostStats)}::jsonb[]
+          ${seenAt}::timestamptz[],
+          ${stats}::jsonb[]
         ) as d(id, seen, stats),
         -- Last-seen times may be lost in a crash anyway (docs/decisions/0007).
         (select set_config('synchronous_commit', 'off', true)) as async_commit
@@ -80,10 +97,20 @@ export function createWorkerPresence(
           at: now,
         });
       }
-      for (const id of ids) if (!found.has(id)) states.delete(id);
+      for (const id of ids) {
+        if (found.has(id)) continue;
+        states.delete(id);
+        sightings.delete(id);
+      }
     } catch (error) {
-      // Keep the signs of life for the next try, unless newer ones came meanwhile.
-      for (const [id, entry] of batch) if (!pending.has(id)) pending.set(id, entry);
+      // Keep the signs of life for the next try; newer ones that came meanwhile win.
+      ids.forEach((id, i) => {
+        const sighting = sightings.get(id);
+        if (!sighting) return;
+        if (!sighting.pending) sighting.at = seenAt[i]!.getTime();
+        sighting.pending = true;
+        sighting.hostStats ??= stats[i] ?? null;
+      });
       options.onError(error);
     }
   };
@@ -96,11 +123,14 @@ export function createWorkerPresence(
 
   return {
     seen(workerId, hostStats) {
-      const previous = pending.get(workerId);
-      pending.set(workerId, {
-        at: new Date(),
-        hostStats: hostStats ?? previous?.hostStats ?? null,
-      });
+      const sighting = sightings.get(workerId);
+      if (!sighting) {
+        sightings.set(workerId, { at: Date.now(), hostStats, pending: true });
+        return;
+      }
+      sighting.at = Date.now();
+      sighting.pending = true;
+      if (hostStats !== null) sighting.hostStats = hostStats;
     },
     state(workerId) {
       const state = states.get(workerId);
@@ -113,6 +143,7 @@ export function createWorkerPresence(
     onEvent(event) {
       if (event.type === 'worker-deleted') {
         states.delete(event.workerId);
+        sightings.delete(event.workerId);
       } else if (event.type === 'worker-updated') {
         const { worker } = event;
         states.set(worker.id, {
