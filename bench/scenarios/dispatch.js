@@ -119,6 +119,9 @@ async function runDispatch({
       targets.push(target('p99 claim latency ms', claimP99, 20, 'max'));
     if (cpuProfDir) {
       figures.cpuProfile = summarizeNewestProfile(cpuProfDir, 30);
+      // FARM_BENCH_KEEP_PROFILE=<dir>: keep the raw profile (for Chrome's DevTools) there.
+      const keep = process.env.FARM_BENCH_KEEP_PROFILE;
+      if (keep) fs.cpSync(cpuProfDir, path.join(keep, label), { recursive: true });
       fs.rmSync(cpuProfDir, { recursive: true, force: true });
     }
     return { figures, targets };
