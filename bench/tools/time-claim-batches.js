@@ -50,10 +50,15 @@ async function main() {
     http.close();
     await manager.stop();
     const kysely = new Kysely({
-      dialect: new PostgresDialect({ pool: new Pool({ connectionString: db.url, max: 1 }) }),
+      dialect: new PostgresDialect({
+        pool: new Pool({ connectionString: db.url, max: 1, options: '-c jit=off' }),
+      }),
     });
     await sql`analyze`.execute(kysely);
-    const rawClient = new (require('pg').Client)({ connectionString: db.url });
+    const rawClient = new (require('pg').Client)({
+      connectionString: db.url,
+      options: '-c jit=off',
+    });
     await rawClient.connect();
     if (process.env.PREPARED === 'generic')
       await rawClient.query('set plan_cache_mode = force_generic_plan');

@@ -47,6 +47,10 @@ export async function openPostgres(
     max: options.poolSize ?? 10,
     types: PG_TYPES,
     application_name: APPLICATION_NAME,
+    // No JIT: the claim statement's cost estimate passes jit_above_cost once a few thousand jobs
+    // are runnable, and compiling it took 300+ ms per run against 10-40 ms to run it
+    // (bench/tools/time-claim-batches.js 20000 100 8 2000; docs/decisions/0024).
+    options: '-c jit=off',
   });
   // An idle client's error (server restart, network) must not crash the process; the pool
   // replaces the client on the next checkout.

@@ -8,14 +8,15 @@ import {
 import { claimTask, claimTasks, type ClaimRequest, type ClaimResult } from './claim-task';
 
 /**
- * The most claims one statement carries. A trade-off, measured on the quiet 2-core machine
- * (`node bench/run.js --only many-small-jobs,dispatch`): the workers of a batch tend to choose
- * the same job, and when it is small (10 tasks) the rest of the batch runs the statement again,
- * each time judging every runnable job for every remaining worker. Batch 100: one 50,000-task
- * job 888-1,085 lifecycles/s but 10,000 small jobs 34-44/s; batch 32: 953 and 105; batch 16:
- * 717 and 129. Spreading a batch's workers over several jobs in one statement would remove it.
+ * The most claims one statement carries. It was 32 while each worker of a batch scanned (and
+ * locked) k rows to find its k-th task and all of a batch's workers chose the same job; since
+ * the statement reads one pool of tasks per job and spreads a batch over jobs by their runnable
+ * counts, its cost grows with the batch instead of with its square, and fewer, larger statements
+ * win (`node bench/run.js --only dispatch-postgres-ws`: claim p50 197 -> 126 ms at the same rate
+ * on a loaded machine; `bench/tools/time-claim-batches.js 20000 100 20 2000`: 100 claims over
+ * 2,000 jobs in 60 ms).
  */
-export const MAX_CLAIM_BATCH = 32;
+export const MAX_CLAIM_BATCH = 100;
 
 /**
  * Claims that arrive while a claim statement runs wait and go together in the next one

@@ -325,13 +325,17 @@ export function claimBatchStatement(requests: readonly ClaimRequest[]): RawBuild
       from placed w
       left join lateral (
         select o.job_id from orders o
+        -- A lateral probe, not EXISTS: the planner may turn an EXISTS into a semi-join that
+        -- scans the whole claim index once per job (seconds per claim while the table's
+        -- statistics still describe it empty); a LIMIT inside LATERAL keeps it one index probe.
+        cross join lateral (
+          select 1 from tasks t
+          where t.job_id = o.job_id and ${ELIGIBLE_TASK}
+          order by t.priority desc, t.idx
+          limit 1
+        ) x
         where o.preferred_project is not distinct from w.preferred_project
           and o.reach >= w.place and o.required_tags <@ w.tags
-          and exists (
-            select 1 from tasks t
-            where t.job_id = o.job_id and ${ELIGIBLE_TASK}
-            order by t.priority desc, t.idx
-            limit 1)
         order by o.position
         limit 1
       ) spread on true

@@ -1,5 +1,5 @@
 import { createClaimQueue } from '../../src/scheduler/claim-queue';
-import { claimTasks } from '../../src/scheduler/claim-task';
+import { claimBatchStatement, claimTasks } from '../../src/scheduler/claim-task';
 import { describeEachDatabase } from '../support/test-database';
 import { countedByStatus, createProject, jobCounters, jobRow, seedJob, seedWorker } from './seed';
 
@@ -38,6 +38,21 @@ describeEachDatabase(
       expect((await jobRow(db(), jobId)).status).toBe('active');
       expect(await jobCounters(db(), jobId)).toEqual({ queued: 2, active: 4 });
       expect(await jobCounters(db(), jobId)).toEqual(await countedByStatus(db(), jobId));
+    });
+
+    it('spreads one statement over small jobs in their order: every worker gets a task at once', async () => {
+      // Ten jobs of two tasks, twenty workers: one statement, no second round.
+      for (let i = 0; i < 10; i++)
+        await seedJob(db(), { name: `small ${i}`, createdAt: ago(20 - i), tasks: [{}, {}] });
+      const ids = await workers(20);
+      const { rows } = await claimBatchStatement(ids.map((workerId) => ({ workerId }))).execute(
+        db(),
+      );
+      const byWorker = new Map(rows.map((row) => [row.worker_id, row]));
+      const names = ids.map((id) => `${byWorker.get(id)?.job_name}/${byWorker.get(id)?.name}`);
+      expect(names).toEqual(
+        Array.from({ length: 20 }, (_, k) => `small ${Math.floor(k / 2)}/task ${k % 2}`),
+      );
     });
 
     it('keeps max_workers exact inside one batch; the others take the next job or nothing', async () => {
