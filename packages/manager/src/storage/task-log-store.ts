@@ -71,16 +71,36 @@ export function formatManagerLine(text: string, now: Date = new Date()): string 
 
 interface OpenStream {
   key: string;
-  stream: fs.WriteStream;
-  idleTimer: NodeJS.Timeout;
+  /** The descriptor, once the file is open (opened for appending: every write lands at the end). */
+  fd: number | undefined;
+  lastUsed: number;
   // Appends of one task chain here so they land in call order even while the file is opening.
   tail: Promise<void>;
 }
 
+function writeFd(fd: number, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const rest = (offset: number): void =>
+      fs.write(fd, data, offset, data.length - offset, null, (error, written) => {
+        if (error) reject(error);
+        else if (offset + written < data.length) rest(offset + written);
+        else resolve();
+      });
+    rest(0);
+  });
+}
+
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve) => fs.close(fd, () => resolve()));
+}
+
 /**
- * Creates the task log store. Each active task keeps one append stream open (a render writes
+ * Creates the task log store. Each active task keeps its log file open (a render writes
  * thousands of small chunks; reopening the file each time would cost a syscall pair per chunk),
- * in an LRU of at most `maxOpenStreams`, closed after `idleCloseMs` without writes.
+ * in an LRU of at most `maxOpenStreams`, closed after `idleCloseMs` without writes. Appends are
+ * plain `write` calls on the descriptor: a Node write stream per task cost more CPU than the
+ * writes themselves at a thousand tasks a second, and one timer for all files replaces a timer
+ * re-armed at every append.
  */
 export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
   const root = path.resolve(options.dir, 'logs');
@@ -88,6 +108,26 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
   const idleMs = options.idleCloseMs ?? DEFAULT_LOG_STREAM_IDLE_MS;
   // Map iteration order is insertion order: re-inserting on use makes the first entry the LRU.
   const open = new Map<string, OpenStream>();
+  let sweeper: NodeJS.Timeout | null = null;
+
+  function sweepIdle(): void {
+    const now = Date.now();
+    for (const entry of open.values()) {
+      // Least recently used first: the first one still in use ends the sweep.
+      if (now - entry.lastUsed < idleMs) break;
+      void endStream(entry);
+    }
+    if (open.size === 0 && sweeper) {
+      clearInterval(sweeper);
+      sweeper = null;
+    }
+  }
+
+  function watchIdle(): void {
+    if (sweeper) return;
+    sweeper = setInterval(sweepIdle, Math.max(10, Math.floor(idleMs / 2)));
+    sweeper.unref();
+  }
 
   function jobDir(jobId: string): string {
     checkId('job', jobId);
@@ -100,24 +140,12 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
   }
 
   function endStream(entry: OpenStream): Promise<void> {
-    clearTimeout(entry.idleTimer);
     if (open.get(entry.key) === entry) open.delete(entry.key);
     return entry.tail.then(
-      (): Promise<void> =>
-        new Promise<void>((resolve) => {
-          if (!entry.stream) return resolve();
-          entry.stream.end(() => resolve());
-          entry.stream.once('error', () => resolve());
-        }),
+      () => (entry.fd === undefined ? undefined : closeFd(entry.fd)),
       // The file never opened (its append already got the error): nothing to close.
       () => undefined,
     );
-  }
-
-  function armIdle(entry: OpenStream): void {
-    clearTimeout(entry.idleTimer);
-    entry.idleTimer = setTimeout(() => void endStream(entry), idleMs);
-    entry.idleTimer.unref();
   }
 
   // Job folders known to exist: a task's log is opened once per task, and creating its folder
@@ -147,7 +175,7 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
     if (existing) {
       open.delete(file);
       open.set(file, existing);
-      armIdle(existing);
+      existing.lastUsed = Date.now();
       return existing;
     }
     while (open.size >= maxOpen) {
@@ -156,16 +184,14 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
     }
     const entry: OpenStream = {
       key: file,
-      stream: undefined as unknown as fs.WriteStream,
-      idleTimer: setTimeout(() => {}, 0),
+      fd: undefined,
+      lastUsed: Date.now(),
       tail: openForAppend(file).then((fd) => {
-        entry.stream = fs.createWriteStream(file, { fd, flags: 'a' });
-        // Errors surface through the write callbacks; this keeps them from crashing the process.
-        entry.stream.on('error', () => {});
+        entry.fd = fd;
       }),
     };
     open.set(file, entry);
-    armIdle(entry);
+    watchIdle();
     return entry;
   }
 
@@ -191,12 +217,7 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
       const file = pathOf(jobId, taskId);
       const data = Buffer.from(text.endsWith('\n') ? text : `${text}\n`, 'utf8');
       const entry = streamFor(file);
-      const write = entry.tail.then(
-        () =>
-          new Promise<void>((resolve, reject) =>
-            entry.stream.write(data, (error) => (error ? reject(error) : resolve())),
-          ),
-      );
+      const write = entry.tail.then(() => writeFd(entry.fd!, data));
       // A failed write must not poison later appends to the same file.
       entry.tail = write.catch(() => {});
       await write;
@@ -248,6 +269,8 @@ export function createTaskLogStore(options: TaskLogStoreOptions): TaskLogStore {
       await fsp.rm(dir, { recursive: true, force: true });
     },
     async close() {
+      if (sweeper) clearInterval(sweeper);
+      sweeper = null;
       await Promise.all([...open.values()].map((entry) => endStream(entry)));
     },
   };
