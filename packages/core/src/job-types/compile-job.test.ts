@@ -193,6 +193,27 @@ describe('compileJob checks the tasks a script produced', () => {
     ]);
   });
 
+  it('finds dependencies by the final positions when the script changes job.tasks itself', () => {
+    const mk = `const mk = (n) => { const t = author.Task(n, 'misc'); t.addCommand(author.Command('echo', { message: n })); return t; };
+      const a = mk('a'), b = mk('b');
+      b.addDependency(a);`;
+    const reordered = compileJob(
+      jobTypeFromSource(scriptWith(`${mk} job.tasks.push(b); job.addTask(a);`)),
+      { name: 'j', type: 'inline-test' },
+    );
+    expect(reordered.tasks.map((t) => [t.name, t.dependsOn])).toEqual([
+      ['b', [1]],
+      ['a', []],
+    ]);
+    const removed = issuesOf(`${mk} job.addTask(a); job.addTask(b); job.tasks.shift();`);
+    expect(removed.issues).toEqual([
+      {
+        path: 'tasks[0].dependsOn',
+        message: 'depends on task "a", which was never added to this job (job.addTask)',
+      },
+    ]);
+  });
+
   it('refuses dependency cycles and names the tasks in the cycle', () => {
     const error = issuesOf(`
       const mk = (n) => { const t = author.Task(n, 'misc'); t.addCommand(author.Command('echo', { message: n })); job.addTask(t); return t; };
@@ -225,6 +246,11 @@ describe('compileJob checks the tasks a script produced', () => {
     expect(issuesOf(`job.addTask({ name: 'fake', commands: [] });`).message).toMatch(
       /job.addTask needs a task made with author.Task/,
     );
+    // Made from Task.prototype, it passes instanceof but was never built by author.Task.
+    expect(
+      issuesOf(`job.addTask(Object.create(Object.getPrototypeOf(author.Task('a', 'misc'))));`)
+        .message,
+    ).toMatch(/job.addTask needs a task made with author.Task/);
     expect(issuesOf(`author.Task('  ', 'misc');`).message).toMatch(/author.Task needs a name/);
     expect(issuesOf(`author.Task('x', '');`).message).toMatch(/needs a task type/);
     expect(issuesOf(`${ONE_ECHO_TASK} t.name = '';`).issues).toEqual([
