@@ -220,7 +220,7 @@ function scenarios(scale, profile) {
     ],
   };
 }
-const SCENARIOS = scenarios(1, false);
+
 const OPTIONAL = new Set(['dispatch-http-pglite']);
 
 function hostTag() {

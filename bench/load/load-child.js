@@ -32,6 +32,21 @@ async function inBatches(items, concurrency, fn) {
 // Like farm-worker: a heartbeat every `everyMs`, the first after a random part of it so that
 // thousands of workers do not beat in step.
 // With `hostStats`, each heartbeat carries host stats shaped like farm-worker's.
+const idleClaims = { asked: 0, answered: {} };
+
+// As farm-worker when idle: a claim held up to `waitMs` by the manager, asked again at once
+// after a 204 (the first one at a random moment, so the fleet does not ask all at once).
+function startIdleClaims(worker, waitMs) {
+  const ask = async () => {
+    if (worker.closed) return;
+    idleClaims.asked++;
+    const r = await worker.call('claim', { waitMs }).catch(() => ({ status: 'error' }));
+    idleClaims.answered[r.status] = (idleClaims.answered[r.status] || 0) + 1;
+    if (r.status === 204 && !worker.closed) void ask();
+  };
+  worker.idleClaimTimer = setTimeout(() => void ask(), Math.random() * waitMs);
+}
+
 function startHeartbeats(worker, everyMs, hostStats = false) {
   const beat = async () => {
     const t = performance.now();
@@ -68,6 +83,9 @@ async function setup({
   limitMs = null,
   heartbeatMs = null,
   heartbeatHostStats = false,
+  // An idle farm-worker also holds a claim open (a long poll of this many ms) and asks again
+  // when it ends: the manager runs a claim statement for it at each ask.
+  idleClaimWaitMs = null,
 }) {
   const started = performance.now();
   const deadline = limitMs === null ? Infinity : started + limitMs;
@@ -109,6 +127,7 @@ async function setup({
     await signOn(worker);
     connectLatency.push(performance.now() - t);
     if (heartbeatMs) startHeartbeats(worker, heartbeatMs, heartbeatHostStats);
+    if (idleClaimWaitMs) startIdleClaims(worker, idleClaimWaitMs);
     return worker;
   }
   workers = connected.filter(Boolean);
@@ -270,11 +289,16 @@ process.on('message', (message) => {
         type: 'heartbeats',
         latencyMs: summarize(heartbeatLatency),
         errors: { ...heartbeatErrors },
+        idleClaims: { asked: idleClaims.asked, answered: { ...idleClaims.answered } },
       });
       heartbeatLatency = [];
+      idleClaims.asked = 0;
+      idleClaims.answered = {};
     } else if (message.cmd === 'stop') {
       for (const w of workers) {
         clearTimeout(w.heartbeatTimer);
+        clearTimeout(w.idleClaimTimer);
+        w.closed = true;
         w.close();
       }
       http?.close();

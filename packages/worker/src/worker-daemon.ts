@@ -35,9 +35,23 @@ import { createConsoleLogger, type WorkerLogger } from './worker-logger';
 export interface WorkerDaemonOptions {
   config: WorkerConfig;
   logger?: WorkerLogger;
-  /** How often host stats go to the manager (and pending status requests are asked for). 10 s. */
+  /**
+   * How often host stats go to the manager (and pending status requests are asked for) while a
+   * task runs. 10 s.
+   */
   heartbeatIntervalMs?: number;
-  /** The long-poll wait of a claim. 30 s. */
+  /**
+   * The same while idle. 30 s: an idle worker has little new to say, its socket stays open, and
+   * 5,000 idle workers beating every 10 s cost the manager more than the 5 % of a core they may
+   * (docs/decisions/0028). Half the default worker timeout (1 min); an idle worker wrongly
+   * timed out has no task to lose and is awake again at its next beat.
+   */
+  idleHeartbeatIntervalMs?: number;
+  /**
+   * The long-poll wait of a claim. 50 s: each ask of an idle worker costs the manager a claim
+   * statement, so 5,000 idle workers asking every 30 s kept Postgres busy (docs/decisions/0028);
+   * under the 60 s idle timeout of common proxies.
+   */
   claimWaitMs?: number;
   /** An idle worker claims again after this long even without a `work-available` push. 30 s. */
   idleRecheckMs?: number;
@@ -92,7 +106,11 @@ export function createWorkerDaemon(options: WorkerDaemonOptions): WorkerDaemon {
   const config = options.config;
   const logger = options.logger ?? createConsoleLogger();
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
-  const claimWaitMs = options.claimWaitMs ?? 30_000;
+  const idleHeartbeatIntervalMs = Math.max(
+    heartbeatIntervalMs,
+    options.idleHeartbeatIntervalMs ?? 30_000,
+  );
+  const claimWaitMs = options.claimWaitMs ?? 50_000;
   const idleRecheckMs = options.idleRecheckMs ?? 30_000;
   const shutdownFlushMs = options.shutdownFlushMs ?? 5000;
   const sampleHost = createHostStatsSampler(config.workDir);
@@ -521,7 +539,7 @@ export function createWorkerDaemon(options: WorkerDaemonOptions): WorkerDaemon {
         task.controller.abort(new FarmError('unavailable', 'the worker is shutting down'));
       }
       poke();
-      clearInterval(heartbeatTimer);
+      clearTimeout(heartbeatTimer);
       await loopPromise?.catch(() => undefined);
       await uploader?.close();
       const c = connection;
@@ -624,11 +642,20 @@ export function createWorkerDaemon(options: WorkerDaemonOptions): WorkerDaemon {
     connection.start();
     await Promise.race([signedOn, exited]);
     if (stopping) return;
-    heartbeatTimer = setInterval(() => void heartbeat(), heartbeatIntervalMs);
+    scheduleHeartbeat();
     loopPromise = loop().catch((error: unknown) => {
       logger.error(`worker loop failed: ${describeError(error)}`);
       void finish(1, 'internal error');
     });
+  }
+
+  // The next beat comes after the busy or the idle interval, as the worker is when it plans it.
+  function scheduleHeartbeat(): void {
+    if (stopping) return;
+    heartbeatTimer = setTimeout(
+      () => void heartbeat().finally(scheduleHeartbeat),
+      currentTask === undefined ? idleHeartbeatIntervalMs : heartbeatIntervalMs,
+    );
   }
 
   async function heartbeat(): Promise<void> {

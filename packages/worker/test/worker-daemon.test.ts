@@ -344,8 +344,22 @@ describe('worker daemon against a manager double', () => {
     expect(daemon.workerId).not.toBe(first);
   });
 
+  it('beats less often while idle than while running a task', async () => {
+    await start(configFor(fake), { heartbeatIntervalMs: 100, idleHeartbeatIntervalMs: 1000 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Idle: one beat a second.
+    expect(fake.ops('heartbeat').length).toBeLessThanOrEqual(2);
+    const task = makeTask([{ name: 'exec', parameters: { exe: 'sh', args: ['-c', 'sleep 2'] } }]);
+    fake.queue.push(task);
+    fake.push({ type: 'work-available' });
+    await waitFor(() => statuses(fake, task.id).includes('active'), 5000);
+    const before = fake.ops('heartbeat').length;
+    // Busy: every 100 ms, once the idle beat planned before the task has come.
+    await waitFor(() => fake.ops('heartbeat').length >= before + 5, 3000);
+  });
+
   it('sends host stats with its heartbeat', async () => {
-    await start(configFor(fake), { heartbeatIntervalMs: 100 });
+    await start(configFor(fake), { heartbeatIntervalMs: 100, idleHeartbeatIntervalMs: 100 });
     await waitFor(() => fake.ops('heartbeat').length >= 2, 3000);
     const stats = fake.ops('heartbeat')[1]!.body!.hostStats as HostStats;
     expect(stats.cpuPercent).toBeGreaterThanOrEqual(0);

@@ -54,7 +54,11 @@ function statusClass(status: number): string {
  */
 export function createMetrics(options: CreateMetricsOptions = {}): FarmMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  // The event-loop delay is sampled every 100 ms, not every 10 ms (prom-client's default): the
+  // sampling timer alone woke an idle manager 100 times a second, about 1 % of a core, a fifth of
+  // what 5,000 idle workers may cost (docs/decisions/0028). Two scrapes less than 100 ms apart
+  // may then read the lag gauges as NaN (printed `Nan`, which Prometheus parses).
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   const { db, logger } = options;
 
   const http = new Histogram({

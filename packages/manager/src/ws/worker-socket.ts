@@ -18,12 +18,19 @@ import {
   runWorkerOperation,
   type WorkerOperationHandlers,
 } from '../http/worker-operations';
-import { createKeepalive, DEFAULT_KEEPALIVE_INTERVAL_MS } from './keepalive';
+import { createKeepalive } from './keepalive';
 import { readText } from './read-text';
 import { acceptAuthenticatedUpgrade } from './authenticated-upgrade';
 import { routeUpgrades } from './upgrade-router';
 
 export const WORKER_SOCKET_PATH = '/api/v1/ws/worker';
+
+/**
+ * Worker sockets are pinged after 30-60 s of silence: an idle `farm-worker` beats every 30 s, so
+ * it is never pinged, and a dead worker machine is found by the worker timeout (1 min) anyway;
+ * its socket is closed within two minutes (docs/decisions/0028).
+ */
+export const WORKER_KEEPALIVE_INTERVAL_MS = 60_000;
 
 export interface WorkerSocketDeps {
   logger: Logger;
@@ -88,7 +95,7 @@ export function createWorkerSocket(deps: WorkerSocketDeps): WorkerSocket {
   });
   const connections = new Set<Connection>();
   const byWorker = new Map<string, Connection>();
-  const keepalive = createKeepalive(deps.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS);
+  const keepalive = createKeepalive(deps.keepaliveIntervalMs ?? WORKER_KEEPALIVE_INTERVAL_MS);
   const detachers: Array<() => void> = [];
   let closing = false;
 

@@ -82,7 +82,11 @@ export async function claimWork(
     const remaining = deadline - Date.now();
     if (remaining <= 0 || options.signal?.aborted) return { kind: 'none' };
     const reason = await ctx.wakeups.wait(worker.workerId, remaining, options.signal);
-    if (reason === 'aborted' || reason === 'released') return { kind: 'none' };
+    // A wait that ran out heard of no new work: answering 204 without another look saves a
+    // claim statement per long poll (an idle worker asks again at once, and that ask looks).
+    if (reason === 'aborted' || reason === 'released' || reason === 'timeout') {
+      return { kind: 'none' };
+    }
   }
 }
 
