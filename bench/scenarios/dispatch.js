@@ -8,7 +8,7 @@ const { startBackend, submitFramesJob } = require('../lib/backend');
 const { startLoadGenerator } = require('../lib/load-generator');
 const { startCpuWindow, memoryMb } = require('../lib/proc');
 const { summarizeNewestProfile } = require('../lib/cpu-profile');
-const { target, round2 } = require('../lib/stats');
+const { target, round2, limitOf } = require('../lib/stats');
 const { log } = require('../lib/log');
 const { startActivitySampler } = require('../lib/pg-activity');
 
@@ -111,12 +111,32 @@ async function runDispatch({
       completedPerSecond: result.completedPerSecond,
     };
     // targetRate null: an informational run (one worker alone) with no targets of its own.
+    const perLifecycle =
+      rate > 0 && cpuUse.managerCpuPercentOfOneCore !== undefined
+        ? `; ${round2((cpuUse.managerCpuPercentOfOneCore * 10) / rate)} ms of manager CPU per lifecycle`
+        : '';
     const targets =
       targetRate === null
         ? []
-        : [target('lifecycles per second (steady)', rate, targetRate, 'min')];
+        : [
+            target(
+              'lifecycles per second (steady)',
+              rate,
+              targetRate,
+              'min',
+              `${limitOf(cpuUse)}${perLifecycle}`,
+            ),
+          ];
     if (backend === 'postgres' && targetRate !== null)
-      targets.push(target('p99 claim latency ms', claimP99, 20, 'max'));
+      targets.push(
+        target(
+          'p99 claim latency ms',
+          claimP99,
+          20,
+          'max',
+          `a claim waits for the claim statement in flight (batches of up to 100) and for the manager's CPU; claim p50 ${result.latencyMs.claim.p50} ms`,
+        ),
+      );
     if (cpuProfDir) {
       figures.cpuProfile = summarizeNewestProfile(cpuProfDir, 30);
       // FARM_BENCH_KEEP_PROFILE=<dir>: keep the raw profile (for Chrome's DevTools) there.

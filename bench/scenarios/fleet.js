@@ -13,6 +13,22 @@ const { summarizeNewestProfile } = require('../lib/cpu-profile');
 const { startLoadGenerator } = require('../lib/load-generator');
 const { startCpuWindow, memoryMb } = require('../lib/proc');
 const { target } = require('../lib/stats');
+
+// Why an idle fleet costs what it does: its requests per second and the manager's CPU per request.
+function idleWhy(cpuUse, heartbeats, measureMs) {
+  const seconds = measureMs / 1000;
+  const beats = (heartbeats.latencyMs.count ?? 0) / seconds;
+  const claims = (heartbeats.idleClaims?.asked ?? 0) / seconds;
+  const perRequest =
+    beats + claims > 0
+      ? Math.round((cpuUse.managerCpuPercentOfOneCore * 1e4) / (beats + claims))
+      : null;
+  return (
+    `${Math.round(beats)} heartbeats/s and ${Math.round(claims)} idle claims/s (each a claim ` +
+    `statement: Postgres ${cpuUse.postgresCpuPercentOfOneCore} % of a core) at ${perRequest} µs ` +
+    `of manager CPU per request, socket write and wake-up included`
+  );
+}
 const { log } = require('../lib/log');
 const { sleep } = require('../lib/manager');
 
@@ -104,7 +120,13 @@ async function runFleet({
       },
       targets: [
         target('idle workers connected', ready.workers, workers, 'min'),
-        target('idle manager CPU % of one core', cpuUse.managerCpuPercentOfOneCore, 5, 'max'),
+        target(
+          'idle manager CPU % of one core',
+          cpuUse.managerCpuPercentOfOneCore,
+          5,
+          'max',
+          idleWhy(cpuUse, heartbeats, measureMs),
+        ),
         target('manager RSS MB', memory.rssMb, 500, 'max'),
       ],
     };

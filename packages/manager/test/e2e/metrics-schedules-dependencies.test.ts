@@ -58,7 +58,7 @@ function parsePrometheusText(text: string): Sample[] {
     const value =
       valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText);
     // prom-client prints NaN as `Nan`; Prometheus reads NaN in any letter case.
-    if (Number.isNaN(value) && valueText.toLowerCase() !== 'nan')
+    if (Number.isNaN(value) && valueText?.toLowerCase() !== 'nan')
       throw new Error(`bad value: ${line}`);
     const base = name!.replace(/_(bucket|sum|count|total|created)$/, '');
     if (!types.has(name!) && !types.has(base)) throw new Error(`sample without TYPE: ${line}`);
