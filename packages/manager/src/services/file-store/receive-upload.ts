@@ -155,12 +155,15 @@ export async function receiveUpload(
         done(null, chunk);
       },
     });
+    const out = fs.createWriteStream(part, { flags: offset === 0 ? 'w' : 'a' });
     try {
-      const out = fs.createWriteStream(part, { flags: offset === 0 ? 'w' : 'a' });
       if (body) await pipeline(body, counter, out);
       else
         await new Promise<void>((resolve, reject) => out.end(() => resolve()).on('error', reject));
     } catch (error) {
+      // The stream opens its file asynchronously: removing the part before it has closed could
+      // let a late open create it again, and the refused bytes would stay behind.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       if (error instanceof FarmError) {
         await fs.promises.rm(part, { force: true });
         discardBody();
